@@ -1,0 +1,78 @@
+// The data a policy produces: risk levels, actions and the verdict for one tool call. Pure types, no behaviour.
+
+export const RISKS = ['low', 'medium', 'high', 'critical'] as const;
+export type Risk = (typeof RISKS)[number];
+
+/** Ordered from least to most restrictive. */
+export const ACTIONS = ['allow', 'approve', 'deny'] as const;
+export type Action = (typeof ACTIONS)[number];
+
+/** MCP tool annotations as the downstream server reported them: untrusted hints. */
+export interface ToolAnnotationHints {
+  title?: string;
+  readOnlyHint?: boolean;
+  destructiveHint?: boolean;
+  idempotentHint?: boolean;
+  openWorldHint?: boolean;
+}
+
+/** What the policy sees of one `tools/call`. */
+export interface PolicyCall {
+  /** Configured downstream server name (the key under `servers`). */
+  server: string;
+  /** The tool's name on the downstream server (not the exposed `<server>__<tool>` name). */
+  tool: string;
+  /** The exact arguments, as sent by the agent. */
+  args: Record<string, unknown>;
+  annotations?: ToolAnnotationHints;
+}
+
+/** One rule (or default) that fired for a call, and why. */
+export interface RuleMatch {
+  /** The rule's `id`, or `default:annotation:readOnlyHint`, `default:annotation:destructiveHint`, `default:unmatched`. */
+  ruleId: string;
+  /** Policy file and 1-based line of the rule; absent for built-in defaults. */
+  file?: string;
+  line?: number;
+  risk: Risk;
+  action: Action;
+  reason?: string;
+  /** Human-readable lines: which conditions held (`tool "write_file" matches "write_*"`, `args.path =~ /^\/etc/`). */
+  why: string[];
+}
+
+/** The policy's decision for one call. Data, not an exception. */
+export interface PolicyVerdict {
+  risk: Risk;
+  action: Action;
+  /** The reason to show the agent / reviewer: the deciding rule's reason, or a generated one. */
+  reason: string;
+  /** The rule that decided (the most restrictive match). */
+  decidingRule: string;
+  /** Every rule that fired, deciding rule first. */
+  matches: RuleMatch[];
+  /** For the approvals issue: reviewers (`user:x`, `group:y`), quorum, timeout in ms. */
+  reviewers: string[];
+  quorum: number;
+  timeoutMs?: number;
+  /** Hash of the policy text that produced this verdict. */
+  policyVersion: string;
+}
+
+/** Masking rules collected from every policy file (plus the built-in secret key names). */
+export interface RedactionSettings {
+  /** Case-insensitive key names (substring match) whose values are masked. */
+  keys: string[];
+  /** Regexes whose matches inside string values are masked. Checked for catastrophic backtracking at load. */
+  patterns: RegExp[];
+}
+
+/** A loaded, compiled set of policy files. Evaluation only looks things up: no parsing, no regex building. */
+export interface CompiledPolicy {
+  /** sha256 (hex) over the files' names and texts, in order. */
+  version: string;
+  files: string[];
+  ruleCount: number;
+  redaction: RedactionSettings;
+  evaluate(call: PolicyCall): PolicyVerdict;
+}
