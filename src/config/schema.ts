@@ -1,78 +1,320 @@
-// The warden.yaml schema. Types come from the schema (z.infer), so the two never drift.
+// The warden.yaml schema. Types come from the schema (z.infer), so the two never drift. Every message says what is
+// expected, in the operator's words; load.ts adds `file:line:column` and the key path in front.
 import { z } from 'zod';
 
-const envMap = z.record(z.string(), z.string());
+type RawIssue = z.core.$ZodRawIssue;
+
+/** `error` option: "expected <what>" for a wrong type, "missing: expected <what>" for an absent key. */
+function expecting(what: string) {
+  return (issue: RawIssue) => {
+    if (issue.code !== 'invalid_type') return undefined;
+    return issue.input === undefined ? `missing: expected ${what}` : `expected ${what}`;
+  };
+}
+
+/** The known key closest to a mistyped one (case, `_`/`-` and small typos), if any is close enough. */
+function suggestKey(key: string, known: readonly string[]): string | undefined {
+  const squash = (s: string) => s.toLowerCase().replace(/[-_]/g, '');
+  const exact = known.find((k) => squash(k) === squash(key));
+  if (exact) return exact;
+  const limit = key.length <= 4 ? 1 : 2;
+  let best: { key: string; distance: number } | undefined;
+  for (const candidate of known) {
+    const distance = editDistance(squash(key), squash(candidate));
+    if (distance <= limit && (!best || distance < best.distance)) best = { key: candidate, distance };
+  }
+  return best?.key;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min(previous[j]! + 1, current[j - 1]! + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+function unknownKeyMessage(key: string, known: readonly string[]): string {
+  const suggestion = suggestKey(key, known);
+  if (suggestion) return `unknown key "${key}" (did you mean "${suggestion}"?)`;
+  return `unknown key "${key}" (expected one of: ${known.join(', ')})`;
+}
+
+/**
+ * A strict mapping of settings. Unknown keys are errors (a typo must not be silently ignored), worded one line per key
+ * with a "did you mean" suggestion; load.ts splits those lines and points each at its key.
+ */
+function settings<Shape extends z.core.$ZodLooseShape>(shape: Shape, what: string) {
+  const known = Object.keys(shape);
+  return z.strictObject(shape, {
+    error: (issue) => {
+      if (issue.code === 'unrecognized_keys')
+        return issue.keys.map((k) => unknownKeyMessage(k, known)).join('\n');
+      return expecting(what)(issue);
+    },
+  });
+}
+
+/**
+ * A schema that validates a value against the one branch `choose` picks (or fails with the message `choose`
+ * returns), so an error is about that branch's real problem rather than a dump of every alternative, as z.union
+ * gives. Issues from the branch keep their codes and paths.
+ */
+function oneOf<T>(choose: (value: unknown) => z.ZodType<T> | string) {
+  return z.unknown().transform((value, ctx): T => {
+    const branch = choose(value);
+    if (typeof branch === 'string') {
+      ctx.addIssue({ code: 'custom', message: branch, input: value });
+      return z.NEVER;
+    }
+    const result = branch.safeParse(value, { error: configIssueMessage });
+    if (result.success) return result.data;
+    // The branch's issues are final (worded, paths relative to this value); re-raising them keeps both.
+    for (const issue of result.error.issues) ctx.addIssue({ ...issue } as Parameters<typeof ctx.addIssue>[0]);
+    return z.NEVER;
+  });
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** A string; numbers and booleans (as YAML writes `PORT: 8080`) are taken as their text. */
+function text(what: string) {
+  return z.preprocess(
+    (value) => (typeof value === 'number' || typeof value === 'boolean' ? String(value) : value),
+    z.string({ error: expecting(what) }),
+  );
+}
+
+const envMap = (what: string) =>
+  z.record(z.string(), text('a string (a number or true/false is taken as text)'), {
+    error: expecting(what),
+  });
+
+const disabled = z.boolean({ error: expecting('true or false') }).optional();
 
 /** A downstream server started as a child process, as in Claude Desktop's `mcpServers`. */
-export const stdioServerSchema = z.strictObject({
-  type: z.literal('stdio').optional(),
-  command: z.string().min(1, 'must name the program to start'),
-  args: z.array(z.string()).default([]),
-  env: envMap.optional(),
-  cwd: z.string().optional(),
-  disabled: z.boolean().optional(),
-});
+export const stdioServerSchema = settings(
+  {
+    type: z
+      .literal('stdio', { error: () => 'expected "stdio" (or leave it out) for a server with "command"' })
+      .optional(),
+    command: z
+      .string({ error: expecting('a string (the program to start, e.g. "npx")') })
+      .min(1, 'must name the program to start, e.g. "npx"'),
+    args: z
+      .array(text('a string'), { error: expecting("a list of strings (the program's arguments)") })
+      .default([]),
+    env: envMap('a mapping of environment variable name to value').optional(),
+    cwd: z.string({ error: expecting('a string (the folder to start the server in)') }).optional(),
+    disabled,
+  },
+  'a mapping with "command" (a stdio server)',
+);
 
 /** A downstream server reached over Streamable HTTP. */
-export const httpServerSchema = z.strictObject({
-  type: z.enum(['http', 'streamable-http', 'streamableHttp']).optional(),
-  url: z.url({ message: 'must be an absolute http(s) URL' }),
-  headers: envMap.optional(),
-  disabled: z.boolean().optional(),
-});
+export const httpServerSchema = settings(
+  {
+    type: z
+      .enum(['http', 'streamable-http', 'streamableHttp'], {
+        error: () => 'expected "http" (or leave it out) for a server with "url"',
+      })
+      .optional(),
+    url: z.url({
+      protocol: /^https?$/,
+      error: (issue) =>
+        issue.input === undefined
+          ? 'missing: expected an absolute http(s) URL, e.g. "https://example.com/mcp"'
+          : 'expected an absolute http(s) URL, e.g. "https://example.com/mcp"',
+    }),
+    headers: envMap('a mapping of HTTP header name to value').optional(),
+    disabled,
+  },
+  'a mapping with "url" (a Streamable HTTP server)',
+);
 
-export const serverSchema = z.union([stdioServerSchema, httpServerSchema], {
-  error: () => 'must have either `command` (a stdio server) or `url` (a Streamable HTTP server)',
-});
+const STDIO_ONLY_KEYS = ['args', 'env', 'cwd'];
+const HTTP_ONLY_KEYS = ['headers'];
+const SERVER_KIND_MESSAGE = 'needs either "command" (a stdio server) or "url" (a Streamable HTTP server)';
+
+/** Which kind of server a raw entry means: by `command`/`url`, else by `type`, else by its other keys or typos. */
+function chooseServerSchema(value: unknown): typeof stdioServerSchema | typeof httpServerSchema | string {
+  if (!isRecord(value))
+    return `expected a mapping with "command" (a stdio server) or "url" (a Streamable HTTP server)`;
+  const keys = Object.keys(value);
+  if ('command' in value && 'url' in value) {
+    return 'has both "command" and "url"; a server is either stdio (command) or Streamable HTTP (url), not both';
+  }
+  if (value.type === 'sse') {
+    return 'type "sse" is not supported: Warden speaks Streamable HTTP; use the server\'s Streamable HTTP endpoint (usually ending in /mcp) and leave "type" out';
+  }
+  if ('command' in value) return stdioServerSchema;
+  if ('url' in value) return httpServerSchema;
+  if (value.type === 'stdio') return stdioServerSchema;
+  if (typeof value.type === 'string' && ['http', 'streamable-http', 'streamableHttp'].includes(value.type)) {
+    return httpServerSchema;
+  }
+  if (keys.some((k) => STDIO_ONLY_KEYS.includes(k) || suggestKey(k, ['command']))) return stdioServerSchema;
+  if (keys.some((k) => HTTP_ONLY_KEYS.includes(k) || suggestKey(k, ['url']))) return httpServerSchema;
+  return SERVER_KIND_MESSAGE;
+}
+
+/** A downstream server: stdio when it has `command`, Streamable HTTP when it has `url`. */
+export const serverSchema = oneOf<StdioServerConfig | HttpServerConfig>(chooseServerSchema);
+
+const PRINCIPAL_WHAT = 'a string id or a mapping { id, name?, email? } (the person the agent acts for)';
+
+const principalObjectSchema = settings(
+  {
+    id: z.string({ error: expecting('a string (a stable id, e.g. an email)') }).min(1, 'must not be empty'),
+    name: z.string({ error: expecting('a string') }).optional(),
+    email: z.string({ error: expecting('a string') }).optional(),
+  },
+  PRINCIPAL_WHAT,
+);
 
 /** The human the agent acts for. A string is shorthand for `{ id }`. */
-export const principalSchema = z.union([
-  z.string().min(1).transform((id) => ({ id })),
-  z.strictObject({
-    id: z.string().min(1),
-    name: z.string().optional(),
-    email: z.string().optional(),
-  }),
-]);
+export const principalSchema = oneOf<{ id: string; name?: string | undefined; email?: string | undefined }>(
+  (value) => {
+    if (typeof value === 'string') {
+      return z
+        .string()
+        .min(1, `must not be empty; expected ${PRINCIPAL_WHAT}`)
+        .transform((id) => ({ id }));
+    }
+    if (isRecord(value)) return principalObjectSchema;
+    return value === undefined || value === null
+      ? `missing: expected ${PRINCIPAL_WHAT}`
+      : `expected ${PRINCIPAL_WHAT}`;
+  },
+);
 
 export const SERVER_NAME_PATTERN = /^[a-zA-Z0-9_-]{1,48}$/;
 
-export const configSchema = z.strictObject({
-  principal: principalSchema,
-  database: z.string().min(1).default('warden.db'),
-  policies: z.array(z.string().min(1)).min(1, 'name at least one policy file'),
-  servers: z.record(
-    z.string().regex(SERVER_NAME_PATTERN, 'server names use letters, digits, _ and - (at most 48)'),
-    serverSchema,
-  ),
-  gateway: z
-    .strictObject({
-      /** Largest accepted `tools/call` arguments, as JSON bytes. */
-      maxArgumentBytes: z.number().int().positive().default(1_048_576),
-      /** How long a forwarded call may run before Warden fails it. */
-      callTimeoutMs: z.number().int().positive().default(300_000),
-      /** Restart policy for crashed stdio servers. */
-      restart: z
-        .strictObject({
-          maxAttempts: z.number().int().min(0).default(5),
-          initialDelayMs: z.number().int().positive().default(500),
-          maxDelayMs: z.number().int().positive().default(30_000),
-        })
-        .prefault({}),
-      /** How long to wait for a server to start and list its tools. */
-      startTimeoutMs: z.number().int().positive().default(30_000),
-    })
-    .prefault({}),
-  audit: z
-    .strictObject({
-      /** `full` survives power loss at the cost of speed; `normal` (WAL) survives process crashes. */
-      synchronous: z.enum(['normal', 'full']).default('normal'),
-      /** Longest result excerpt kept per call. */
-      excerptChars: z.number().int().min(0).default(500),
-    })
-    .prefault({}),
-  logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
-});
+const positiveMs = (what: string) =>
+  z
+    .number({ error: expecting(`a whole number of milliseconds (${what})`) })
+    .int('must be a whole number of milliseconds')
+    .positive('must be greater than 0');
+
+export const configSchema = settings(
+  {
+    principal: principalSchema,
+    database: z
+      .string({ error: expecting('a string (a path to the SQLite file)') })
+      .min(1, 'must not be empty; expected a path to the SQLite file')
+      .default('warden.db'),
+    policies: z
+      .array(
+        z.string({ error: expecting('a string (a path to a policy YAML file)') }).min(1, 'must not be empty'),
+        {
+          error: expecting('a list of policy files, e.g. [policies/default.yaml]'),
+        },
+      )
+      .min(1, 'name at least one policy file, e.g. [policies/default.yaml]'),
+    servers: z.record(
+      z.string().regex(SERVER_NAME_PATTERN, 'server names use letters, digits, _ and - (at most 48)'),
+      serverSchema,
+      {
+        error: (issue) => {
+          if (issue.code === 'invalid_key') {
+            return 'not a valid server name: use letters, digits, _ and - (at most 48 characters)';
+          }
+          return expecting('a mapping of server name to its settings ("command" or "url")')(issue);
+        },
+      },
+    ),
+    gateway: settings(
+      {
+        /** Largest accepted `tools/call` arguments, as JSON bytes. */
+        maxArgumentBytes: z
+          .number({ error: expecting('a whole number of bytes') })
+          .int('must be a whole number of bytes')
+          .positive('must be greater than 0')
+          .default(1_048_576),
+        /** How long a forwarded call may run before Warden fails it. */
+        callTimeoutMs: positiveMs('how long a forwarded call may run').default(300_000),
+        /** Restart policy for crashed stdio servers. */
+        restart: settings(
+          {
+            maxAttempts: z
+              .number({ error: expecting('a whole number (0 turns restarts off)') })
+              .int('must be a whole number')
+              .min(0, 'must be 0 or more')
+              .default(5),
+            initialDelayMs: positiveMs('the first wait before a restart').default(500),
+            maxDelayMs: positiveMs('the longest wait between restarts').default(30_000),
+          },
+          'a mapping of restart settings (maxAttempts, initialDelayMs, maxDelayMs)',
+        ).prefault({}),
+        /** How long to wait for a server to start and list its tools. */
+        startTimeoutMs: positiveMs('how long a server may take to start').default(30_000),
+      },
+      'a mapping of gateway settings',
+    ).prefault({}),
+    audit: settings(
+      {
+        /** `full` survives power loss at the cost of speed; `normal` (WAL) survives process crashes. */
+        synchronous: z
+          .enum(['normal', 'full'], { error: () => 'expected "normal" or "full"' })
+          .default('normal'),
+        /** Longest result excerpt kept per call. */
+        excerptChars: z
+          .number({ error: expecting('a whole number of characters') })
+          .int('must be a whole number')
+          .min(0, 'must be 0 or more')
+          .default(500),
+      },
+      'a mapping of audit settings (synchronous, excerptChars)',
+    ).prefault({}),
+    logLevel: z
+      .enum(['debug', 'info', 'warn', 'error', 'silent'], {
+        error: () => 'expected one of "debug", "info", "warn", "error", "silent"',
+      })
+      .default('info'),
+  },
+  'a mapping of settings',
+);
+
+const TYPE_WORDS: Record<string, string> = {
+  string: 'a string',
+  number: 'a number',
+  int: 'a whole number',
+  boolean: 'true or false',
+  array: 'a list',
+  object: 'a mapping',
+  record: 'a mapping',
+};
+
+/**
+ * Error map for every parse of the config: words for the issues no schema above worded itself. Pass it as
+ * `safeParse(value, { error: configIssueMessage })`; a schema's own `error` still wins.
+ */
+export function configIssueMessage(issue: RawIssue): string | undefined {
+  switch (issue.code) {
+    case 'invalid_type': {
+      const what = TYPE_WORDS[issue.expected] ?? issue.expected;
+      return issue.input === undefined ? `missing: expected ${what}` : `expected ${what}`;
+    }
+    case 'too_small':
+      if (issue.origin === 'string') return 'must not be empty';
+      if (issue.origin === 'array') return `needs at least ${issue.minimum} item(s)`;
+      return `must be ${issue.inclusive ? 'at least' : 'greater than'} ${issue.minimum}`;
+    case 'too_big':
+      return `must be ${issue.inclusive ? 'at most' : 'less than'} ${issue.maximum}`;
+    case 'invalid_value':
+      return `expected ${issue.values.map((v) => JSON.stringify(v)).join(' or ')}`;
+    case 'unrecognized_keys':
+      return issue.keys.map((k) => `unknown key "${k}"`).join('\n');
+    default:
+      return undefined;
+  }
+}
 
 export type WardenConfig = z.infer<typeof configSchema>;
 export type ServerConfig = z.infer<typeof serverSchema>;

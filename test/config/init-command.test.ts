@@ -1,0 +1,179 @@
+// `warden init` in-process: real files in a temp folder, output captured, the real home directory never touched.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Command } from 'commander';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { registerInitCommand } from '../../src/cli/init.js';
+import { loadConfigFile } from '../../src/config/load.js';
+
+const CLAUDE_DESKTOP_CONFIG = JSON.stringify(
+  {
+    mcpServers: {
+      filesystem: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem', '/tmp'] },
+      github: {
+        command: 'npx',
+        args: ['-y', 'gh-mcp'],
+        env: { GITHUB_TOKEN: 'ghp_not_a_real_token_1234567890' },
+      },
+      old: { type: 'sse', url: 'https://example.com/sse' },
+    },
+  },
+  null,
+  2,
+);
+
+let dir: string;
+let savedExitCode: typeof process.exitCode;
+
+beforeEach(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'warden-init-'));
+  savedExitCode = process.exitCode;
+  process.exitCode = undefined;
+});
+
+afterEach(() => {
+  process.exitCode = savedExitCode;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Runs `warden init …` in-process with a fake home and working folder inside the temp dir. */
+async function runInit(
+  args: string[],
+): Promise<{ stdout: string; stderr: string; exitCode: typeof process.exitCode }> {
+  let stdout = '';
+  let stderr = '';
+  const program = new Command('warden').exitOverride();
+  registerInitCommand(program, {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    cwd: path.join(dir, 'project'),
+    homeDir: path.join(dir, 'home'),
+    platform: 'linux',
+    principal: 'tester@box',
+  });
+  await program.parseAsync(['init', ...args], { from: 'user' });
+  const exitCode = process.exitCode;
+  process.exitCode = undefined;
+  return { stdout, stderr, exitCode };
+}
+
+function writeClientConfig(text = CLAUDE_DESKTOP_CONFIG): string {
+  const file = path.join(dir, 'claude_desktop_config.json');
+  writeFileSync(file, text);
+  return file;
+}
+
+describe('warden init', () => {
+  it('writes warden.yaml, prints the snippet and where to paste it, and leaves the client config alone', async () => {
+    const source = writeClientConfig();
+    const output = path.join(dir, 'out', 'warden.yaml');
+    const result = await runInit(['--from', source, '--output', output, '--principal', 'alice']);
+
+    expect(result.exitCode).toBeUndefined();
+    expect(result.stderr).toBe('');
+    expect(readFileSync(source, 'utf8')).toBe(CLAUDE_DESKTOP_CONFIG);
+    expect(result.stdout).toContain(`Wrote ${output} with 2 servers: filesystem, github.`);
+    expect(result.stdout).toContain(
+      `To route Claude Desktop through Warden, paste this into ${source} in place of the servers it lists now`,
+    );
+    expect(result.stdout).toContain('warden init never edits your client config itself.');
+    expect(result.stdout).toContain('Skipped "old": it uses SSE');
+    expect(result.stdout).toContain(
+      'Secrets were kept out of warden.yaml, which reads them from the environment: GITHUB_TOKEN.',
+    );
+
+    const snippetText = /\n(\{\n[\s\S]*?\n\})\n/.exec(result.stdout)?.[1];
+    expect(JSON.parse(snippetText ?? 'null')).toEqual({
+      mcpServers: {
+        warden: {
+          command: 'npx',
+          args: ['-y', 'mcp-warden', 'serve', '--config', output],
+          env: { GITHUB_TOKEN: 'ghp_not_a_real_token_1234567890' },
+        },
+      },
+    });
+
+    const written = readFileSync(output, 'utf8');
+    expect(written).not.toContain('ghp_not_a_real_token');
+    const { config } = loadConfigFile(output, { GITHUB_TOKEN: 'ghp_not_a_real_token_1234567890' });
+    expect(config.principal).toEqual({ id: 'alice' });
+    expect(Object.keys(config.servers)).toEqual(['filesystem', 'github']);
+    expect(config.servers.github).toMatchObject({ env: { GITHUB_TOKEN: 'ghp_not_a_real_token_1234567890' } });
+  });
+
+  it('refuses to overwrite an existing warden.yaml without --force', async () => {
+    const source = writeClientConfig();
+    const output = path.join(dir, 'warden.yaml');
+    writeFileSync(output, '# mine\n');
+
+    const refused = await runInit(['--from', source, '--output', output]);
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toBe(
+      `warden: ${output} already exists; pass --force to overwrite it, or --output to write elsewhere\n`,
+    );
+    expect(refused.stdout).toBe('');
+    expect(readFileSync(output, 'utf8')).toBe('# mine\n');
+
+    const forced = await runInit(['--from', source, '--output', output, '--force']);
+    expect(forced.exitCode).toBeUndefined();
+    expect(readFileSync(output, 'utf8')).toContain('principal: tester@box');
+  });
+
+  it('--print prints warden.yaml and the snippet, and writes nothing', async () => {
+    const source = writeClientConfig();
+    const output = path.join(dir, 'warden.yaml');
+    const result = await runInit(['--from', source, '--output', output, '--print']);
+
+    expect(result.exitCode).toBeUndefined();
+    expect(existsSync(output)).toBe(false);
+    expect(result.stdout).toContain(`# warden.yaml (for ${output})\n# Warden configuration, written by`);
+    expect(result.stdout).toContain('GITHUB_TOKEN: ${GITHUB_TOKEN}');
+    expect(result.stdout).toContain(`# Client config snippet (for ${source})\n{\n  "mcpServers": {`);
+    expect(result.stderr).toContain('warden: note: Skipped "old": it uses SSE');
+  });
+
+  it('finds the client config in the usual places when --from is not given', async () => {
+    mkdirSync(path.join(dir, 'project'), { recursive: true });
+    writeFileSync(
+      path.join(dir, 'project', '.mcp.json'),
+      JSON.stringify({ mcpServers: { api: { type: 'http', url: 'https://api.example.com/mcp' } } }),
+    );
+    const output = path.join(dir, 'warden.yaml');
+    const result = await runInit(['--output', output]);
+
+    expect(result.exitCode).toBeUndefined();
+    expect(result.stdout).toContain(`paste this into ${path.join(dir, 'project', '.mcp.json')}`);
+    expect(result.stdout).toContain('then restart Claude Code.');
+    expect(loadConfigFile(output, {}).config.servers).toEqual({
+      api: { url: 'https://api.example.com/mcp' },
+    });
+  });
+
+  it('says where it looked when no client config exists', async () => {
+    const result = await runInit(['--client', 'cursor', '--output', path.join(dir, 'warden.yaml')]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toBe(
+      `warden: no MCP client config found (looked in ${path.join(dir, 'project', '.cursor', 'mcp.json')}, ${path.join(dir, 'home', '.cursor', 'mcp.json')}); pass --from FILE\n`,
+    );
+  });
+
+  it('reports a client config that is not JSON', async () => {
+    const source = writeClientConfig('{ "mcpServers": ');
+    const result = await runInit(['--from', source, '--output', path.join(dir, 'warden.yaml')]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(
+      new RegExp(`^warden: ${source.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not valid JSON: `),
+    );
+  });
+
+  it("refuses to write over the client's own config", async () => {
+    const source = writeClientConfig();
+    const result = await runInit(['--from', source, '--output', source, '--force']);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toBe(
+      `warden: refusing to write warden.yaml over the client config ${source}; pick another --output\n`,
+    );
+    expect(readFileSync(source, 'utf8')).toBe(CLAUDE_DESKTOP_CONFIG);
+  });
+});
