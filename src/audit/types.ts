@@ -81,3 +81,65 @@ export interface AuditEvent extends AuditEventInput {
   prevHash: string;
   hash: string;
 }
+
+/** Where a request ended up, as the `requests` view computes it from its last terminal event. */
+export type RequestStatus = 'denied' | 'rejected' | CallOutcomeStatus | 'in_flight';
+
+/**
+ * One tool call as an auditor sees it: a row of the `requests` view, camelCased. Fields that a request never reached
+ * (a `call.rejected` has no intent, an in-flight call has no outcome) are null.
+ */
+export interface RequestSummary {
+  requestId: string;
+  /** Time of the intent (or of the rejection when the call never got that far). */
+  ts: string;
+  sessionId: string | null;
+  /** Principal id. */
+  principal: string | null;
+  /** `name/version` the agent reported (recorded, never trusted). */
+  agent: string | null;
+  server: string | null;
+  tool: string | null;
+  exposedName: string | null;
+  /** Redacted arguments. */
+  args: unknown;
+  argsHash: string | null;
+  risk: string | null;
+  /** The action the policy chose (allow / approve / deny). */
+  action: string | null;
+  /** Ids of the rules that fired. */
+  rules: string[];
+  /** What was decided in the end: `deny` when the call was denied, else the policy action; null when rejected. */
+  decision: string | null;
+  status: RequestStatus;
+  durationMs: number | null;
+  finishedAt: string | null;
+  /** Why it was denied or rejected, else the policy's reason. */
+  reason: string | null;
+  /** The error of a failed call. */
+  error: string | null;
+  /** Redacted, shortened result text. */
+  excerpt: string | null;
+  policyVersion: string | null;
+}
+
+/** Filter for `AuditStore.listRequests`. */
+export interface ListRequestsFilter {
+  /** ISO date or relative age (`30m`, `1h`, `2d`, `1w`): requests at or after that time. */
+  since?: string;
+  status?: string;
+  /** Glob (picomatch) matched against the exposed name and the tool name. */
+  tool?: string;
+  /** Newest first; default 100. */
+  limit?: number;
+}
+
+/** The latest link of the chain; publish it somewhere the log's writer cannot reach to make truncation evident. */
+export interface ChainHead {
+  seq: number;
+  hash: string;
+}
+
+export type VerifyResult =
+  | { ok: true; count: number; head: ChainHead }
+  | { ok: false; count: number; firstBadSeq: number; problem: string };

@@ -1,0 +1,15 @@
+// Shortening long texts (tool results, errors) for the log and for cards, saying how much was left out.
+
+/**
+ * `text` unchanged when it fits in `maxChars`, else its first `maxChars` characters followed by `… [+N chars]`, where
+ * N counts what was cut. Never splits a surrogate pair. Negative or non-finite limits count as 0.
+ */
+export function excerpt(text: string, maxChars: number): string {
+  const limit = Number.isFinite(maxChars) ? Math.max(0, Math.floor(maxChars)) : 0;
+  if (text.length <= limit) return text;
+  let cut = limit;
+  const code = text.charCodeAt(cut - 1);
+  // A high surrogate at the end would leave half a character: keep the pair out instead.
+  if (cut > 0 && code >= 0xd800 && code <= 0xdbff) cut -= 1;
+  return `${text.slice(0, cut)}… [+${text.length - cut} chars]`;
+}
