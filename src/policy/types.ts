@@ -61,9 +61,13 @@ export interface PolicyVerdict {
 
 /** Masking rules collected from every policy file (plus the built-in secret key names). */
 export interface RedactionSettings {
-  /** Case-insensitive key names (substring match) whose values are masked. */
+  /** Key names (case-insensitive substrings) whose values are masked: built-ins plus the files' `redact.keys`. */
   keys: string[];
-  /** Regexes whose matches inside string values are masked. Checked for catastrophic backtracking at load. */
+  /**
+   * Regexes whose matches inside string values are masked. Checked for catastrophic backtracking at load. These are
+   * the policy files' `redact.patterns` (built-in token shapes belong to the redactor), compiled with the `g` flag so
+   * `text.replace(pattern, mask)` masks every occurrence; `test()`/`exec()` on them would carry `lastIndex` state.
+   */
   patterns: RegExp[];
 }
 

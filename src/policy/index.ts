@@ -1,0 +1,24 @@
+// Public surface of the policy engine: load, compile, evaluate, explain and hot-reload YAML risk policies.
+// Anything exported here is public API for the gateway and the CLI.
+export * from './types.js';
+export { compilePolicySources, policyVersion, type CompileOptions, type PolicySource } from './compile.js';
+export { loadPolicyFiles, readPolicySources } from './load.js';
+export { watchPolicyFiles, type PolicyWatcher, type WatchPolicyOptions } from './watch.js';
+export {
+  explainCall,
+  formatExplanation,
+  formatDuration,
+  type Explanation,
+  type ExplainedRule,
+} from './explain.js';
+export { BUILT_IN_DEFAULTS, resolveArgPath, type PolicyDefaults } from './evaluate.js';
+export { BUILT_IN_REDACT_KEYS, BUILT_IN_REDACT_PATTERNS } from './redaction.js';
+export {
+  buildSafeRegex,
+  regexCheckKey,
+  REGEX_CHECK_TIMEOUT_MS,
+  type RegexCheckCache,
+  type RegexOutcome,
+} from './regex-safety.js';
+export { openRegexCheckCache } from './regex-cache.js';
+export { parseDuration, MAX_REGEX_LENGTH, MAX_TIMEOUT_MS } from './schema.js';

@@ -1,0 +1,207 @@
+// The policy file format as zod schemas: the shape an operator writes, validated strictly (unknown keys are errors).
+// Cross-field checks that need the compiled value (regex syntax, ReDoS, operator combinations) live in compile.ts.
+import { z } from 'zod';
+import { ACTIONS, RISKS } from './types.js';
+
+/** Longest regex source accepted in a rule or a redact pattern. Longer patterns are usually a mistake and slow to check. */
+export const MAX_REGEX_LENGTH = 500;
+/** Longest glob accepted for `server` / `tool`. */
+export const MAX_GLOB_LENGTH = 200;
+/** Longest approval timeout: timers in Node overflow past 2^31 ms (~24.8 days); a week is plenty for a human. */
+export const MAX_TIMEOUT_MS = 7 * 24 * 60 * 60 * 1000;
+
+/** Regex flags allowed in policies. `g` and `y` make `test()` stateful (it moves `lastIndex`), so they are refused. */
+export const REGEX_FLAGS_PATTERN = /^[imsu]*$/;
+
+const riskSchema = z.enum(RISKS);
+const actionSchema = z.enum(ACTIONS);
+
+const regexSource = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(
+    MAX_REGEX_LENGTH,
+    `is longer than ${MAX_REGEX_LENGTH} characters; split the rule or simplify the pattern`,
+  );
+const regexFlags = z
+  .string()
+  .regex(
+    REGEX_FLAGS_PATTERN,
+    'may only use the flags i, m, s, u (g and y make matching stateful; they are refused)',
+  );
+
+const globSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(MAX_GLOB_LENGTH, `is longer than ${MAX_GLOB_LENGTH} characters`);
+const globsSchema = z.union([globSchema, z.array(globSchema).min(1, 'must list at least one glob')], {
+  error: () => 'expected a glob (`write_*`) or a list of globs (`[read_*, list_*]`)',
+});
+
+const scalarSchema = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+/** Input form of an argument matcher: a scalar (shorthand for `equals`) or an object of operators, ANDed. */
+export type MatcherInput = string | number | boolean | null | OperatorsInput;
+
+export interface OperatorsInput {
+  equals?: unknown;
+  oneOf?: unknown[];
+  regex?: string;
+  flags?: string;
+  contains?: unknown;
+  ignoreCase?: boolean;
+  gt?: number;
+  gte?: number;
+  lt?: number;
+  lte?: number;
+  exists?: boolean;
+  not?: MatcherInput;
+  any?: MatcherInput[];
+  all?: MatcherInput[];
+  anyItem?: MatcherInput;
+}
+
+const operatorsSchema: z.ZodType<OperatorsInput> = z.strictObject({
+  equals: z.unknown().optional(),
+  oneOf: z.array(z.unknown()).min(1, 'must list at least one value').optional(),
+  regex: regexSource.optional(),
+  flags: regexFlags.optional(),
+  contains: z.unknown().optional(),
+  ignoreCase: z.boolean().optional(),
+  gt: z.number().optional(),
+  gte: z.number().optional(),
+  lt: z.number().optional(),
+  lte: z.number().optional(),
+  exists: z.boolean().optional(),
+  get not() {
+    return matcherSchema.optional();
+  },
+  get any() {
+    return z.array(matcherSchema).min(1, 'must list at least one matcher').optional();
+  },
+  get all() {
+    return z.array(matcherSchema).min(1, 'must list at least one matcher').optional();
+  },
+  get anyItem() {
+    return matcherSchema.optional();
+  },
+});
+
+export const matcherSchema: z.ZodType<MatcherInput> = z.union([scalarSchema, operatorsSchema], {
+  error: () =>
+    'expected a value (string, number, boolean, null) or an object of operators such as { regex: ... }; for a list of accepted values write oneOf: [...]',
+});
+
+/** Operator names, for "unknown operator" messages. */
+export const OPERATOR_KEYS = [
+  'equals',
+  'oneOf',
+  'regex',
+  'flags',
+  'contains',
+  'ignoreCase',
+  'gt',
+  'gte',
+  'lt',
+  'lte',
+  'exists',
+  'not',
+  'any',
+  'all',
+  'anyItem',
+] as const;
+
+export const annotationsMatchSchema = z.strictObject({
+  readOnlyHint: z.boolean().optional(),
+  destructiveHint: z.boolean().optional(),
+  idempotentHint: z.boolean().optional(),
+  openWorldHint: z.boolean().optional(),
+});
+
+/** A dotted path into the arguments (`path`, `options.mode`, `items.0.name`), or alternatives: `sql|query`. */
+const argPathSchema = z
+  .string()
+  .regex(
+    /^[^.|]+(\.[^.|]+)*(\|[^.|]+(\.[^.|]+)*)*$/,
+    'argument paths are dot-separated names (a.b.0.c), alternatives separated by | (sql|query)',
+  );
+
+export const matchSchema = z.strictObject({
+  server: globsSchema.optional(),
+  tool: globsSchema.optional(),
+  annotations: annotationsMatchSchema.optional(),
+  args: z.record(argPathSchema, matcherSchema).optional(),
+});
+
+const DURATION_HINT = 'expected a duration such as 30s, 15m, 2h, 1d, or a number of milliseconds';
+
+/** `30s`, `15m`, `2h`, `1d`, `500ms`, or a number of milliseconds. */
+export const timeoutSchema = z
+  .union([z.number().int().positive(), z.string().regex(/^\d+(ms|s|m|h|d)$/, DURATION_HINT)], {
+    error: () => DURATION_HINT,
+  })
+  .transform(parseDuration)
+  .refine((ms) => ms > 0 && ms <= MAX_TIMEOUT_MS, 'must be between 1 ms and 7 days');
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Milliseconds from `30s` / `15m` / `2h` / `1d` / `500ms`, or the number itself. */
+export function parseDuration(value: number | string): number {
+  if (typeof value === 'number') return value;
+  const found = /^(\d+)(ms|s|m|h|d)$/.exec(value);
+  if (!found) return Number.NaN;
+  return Number(found[1]) * (DURATION_UNITS[found[2]!] ?? Number.NaN);
+}
+
+export const RULE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+const REVIEWER_PATTERN = /^(user|group):\S+$/;
+
+export const ruleSchema = z.strictObject({
+  id: z
+    .string()
+    .regex(RULE_ID_PATTERN, 'rule ids are 1-64 letters, digits, _, . or -, starting with a letter or digit'),
+  description: z.string().optional(),
+  match: matchSchema.optional(),
+  risk: riskSchema,
+  action: actionSchema.optional(),
+  reason: z.string().min(1).optional(),
+  reviewers: z
+    .array(z.string().regex(REVIEWER_PATTERN, 'reviewers are written user:<id> or group:<name>'))
+    .optional(),
+  quorum: z.number().int().min(1, 'must be at least 1').optional(),
+  timeout: timeoutSchema.optional(),
+});
+
+export const defaultsSchema = z.strictObject({
+  risk: riskSchema.optional(),
+  actions: z
+    .strictObject({
+      low: actionSchema.optional(),
+      medium: actionSchema.optional(),
+      high: actionSchema.optional(),
+      critical: actionSchema.optional(),
+    })
+    .optional(),
+  annotations: z.boolean().optional(),
+});
+
+const redactPatternSchema = z.union(
+  [regexSource, z.strictObject({ regex: regexSource, flags: regexFlags.optional() })],
+  { error: () => "expected a regex string ('AKIA[0-9A-Z]{16}') or { regex: ..., flags: i }" },
+);
+
+export const redactSchema = z.strictObject({
+  keys: z.array(z.string().min(1, 'must not be empty')).optional(),
+  patterns: z.array(redactPatternSchema).optional(),
+});
+
+export const policyFileSchema = z.strictObject({
+  defaults: defaultsSchema.optional(),
+  redact: redactSchema.optional(),
+  rules: z.array(ruleSchema).optional(),
+});
+
+export type PolicyFileInput = z.infer<typeof policyFileSchema>;
+export type RuleInput = z.infer<typeof ruleSchema>;
+export type MatchInput = z.infer<typeof matchSchema>;
+export type DefaultsInput = z.infer<typeof defaultsSchema>;
