@@ -1,0 +1,105 @@
+// `warden serve`: the gateway over stdio. stdout carries MCP and nothing else; diagnostics go to stderr.
+import type { Command } from 'commander';
+import { nanoid } from 'nanoid';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { loadConfigFile, resolveConfigPath } from '../config/load.js';
+import { loadPolicyFiles, watchPolicyFiles } from '../policy/index.js';
+import { openAuditStore } from '../audit/index.js';
+import { Gateway } from '../gateway/gateway.js';
+import { AuditWriter } from '../gateway/audit-writer.js';
+import { coalesceWrites } from '../gateway/coalesce.js';
+import type { PolicyRef } from '../gateway/pipeline.js';
+import { createLogger } from '../log.js';
+import { errorMessage } from '../errors.js';
+import { WARDEN_VERSION } from '../version.js';
+
+export interface ServeOptions {
+  config?: string;
+  logLevel?: string;
+}
+
+/** Runs the gateway until stdin closes or a signal arrives. */
+export async function runServe(options: ServeOptions): Promise<void> {
+  const { config, path: configPath } = loadConfigFile(resolveConfigPath(options.config));
+  const logger = createLogger((options.logLevel ?? config.logLevel) as never);
+  const policy: PolicyRef = { current: loadPolicyFiles(config.policies) };
+  const store = openAuditStore(config.database, { synchronous: config.audit.synchronous });
+  const audit = new AuditWriter(store, logger);
+  const sessionId = nanoid();
+  const append = (type: string, data: Record<string, unknown>) => audit.append({ type, sessionId, data });
+
+  append('gateway.started', {
+    pid: process.pid,
+    version: WARDEN_VERSION,
+    principal: config.principal,
+    configPath,
+    policyVersion: policy.current.version,
+    servers: Object.keys(config.servers),
+  });
+  append('policy.loaded', {
+    version: policy.current.version,
+    files: policy.current.files,
+    ruleCount: policy.current.ruleCount,
+  });
+
+  const watcher = watchPolicyFiles(config.policies, {
+    onReload: (next) => {
+      policy.current = next;
+      logger.info(`policy reloaded (version ${next.version.slice(0, 12)}, ${next.ruleCount} rules)`);
+      append('policy.loaded', {
+        version: next.version,
+        files: next.files,
+        ruleCount: next.ruleCount,
+        reload: true,
+      });
+    },
+    onError: (error) => {
+      logger.error(
+        `policy reload failed, keeping the last good policy (${policy.current.version.slice(0, 12)}): ${errorMessage(error)}`,
+      );
+      append('policy.reload_failed', {
+        files: config.policies,
+        error: errorMessage(error),
+        keptVersion: policy.current.version,
+      });
+    },
+  });
+
+  const gateway = new Gateway({ config, policy, audit, logger, sessionId, version: WARDEN_VERSION });
+  const started = gateway.startDownstreams();
+  const transport = new StdioServerTransport();
+  coalesceWrites(transport, process.stdout);
+
+  let stopping = false;
+  const stop = async (why: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`stopping (${why})`);
+    watcher.close();
+    await gateway.close();
+    append('gateway.stopped', { pid: process.pid, reason: why });
+    audit.close();
+    store.close();
+  };
+  transport.onclose = () => void stop('client disconnected');
+  process.stdin.on('end', () => void stop('stdin closed'));
+  process.on('SIGINT', () => void stop('SIGINT').then(() => process.exit(130)));
+  process.on('SIGTERM', () => void stop('SIGTERM').then(() => process.exit(143)));
+
+  await gateway.connect(transport);
+  await started;
+  logger.info(
+    `serving ${gateway.toolNames().length} tools from ${gateway.connections.size} servers (config ${configPath})`,
+  );
+}
+
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('run the gateway: an MCP server over stdio in front of the configured servers')
+    .option('-c, --config <path>', 'config file (default: $WARDEN_CONFIG or ./warden.yaml)')
+    .option('--log-level <level>', 'debug | info | warn | error | silent (default: from config)')
+    .action(async (opts: ServeOptions) => {
+      await runServe(opts);
+    });
+}

@@ -1,0 +1,77 @@
+// Group commit for the gateway's audit events. Events queued in the same turn of the event loop are written in one
+// transaction, so sixteen concurrent calls cost one commit, not sixteen. An intent is awaited until it is durable,
+// and the call runs only then; other events (outcomes, denials, server state) are written in the next batch.
+import { errorMessage } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { AuditEventInput } from '../audit/types.js';
+
+/** The part of the audit store the writer needs. */
+export interface BatchStore {
+  appendBatch(events: readonly AuditEventInput[]): void;
+}
+
+interface Pending {
+  event: AuditEventInput;
+  resolve?: () => void;
+  reject?: (error: unknown) => void;
+}
+
+/** Queues events and commits them in batches. Has a lifecycle: `close()` flushes what is left. */
+export class AuditWriter {
+  private queue: Pending[] = [];
+  private scheduled = false;
+  private closed = false;
+  private readonly store: BatchStore;
+  private readonly logger: Logger;
+
+  constructor(store: BatchStore, logger: Logger) {
+    this.store = store;
+    this.logger = logger;
+  }
+
+  /** Queues an event for the next batch. A failed batch is reported on stderr; callers do not wait. */
+  append(event: AuditEventInput): void {
+    this.enqueue({ event });
+  }
+
+  /** Queues an event and resolves once it is committed; rejects if the batch could not be written. */
+  appendDurable(event: AuditEventInput): Promise<void> {
+    return new Promise((resolve, reject) => this.enqueue({ event, resolve, reject }));
+  }
+
+  /** Writes everything queued now, synchronously. */
+  flush(): void {
+    this.scheduled = false;
+    const batch = this.queue;
+    if (batch.length === 0) return;
+    this.queue = [];
+    try {
+      this.store.appendBatch(batch.map((p) => p.event));
+    } catch (error) {
+      this.logger.error(`audit log write failed for ${batch.length} event(s): ${errorMessage(error)}`);
+      for (const pending of batch) pending.reject?.(error);
+      return;
+    }
+    for (const pending of batch) pending.resolve?.();
+  }
+
+  /** Flushes and refuses further events. */
+  close(): void {
+    this.flush();
+    this.closed = true;
+  }
+
+  private enqueue(pending: Pending): void {
+    if (this.closed) {
+      const error = new Error('the audit writer is closed');
+      this.logger.error(`dropped audit event ${pending.event.type} after shutdown`);
+      pending.reject?.(error);
+      return;
+    }
+    this.queue.push(pending);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+}

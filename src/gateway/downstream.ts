@@ -1,0 +1,417 @@
+// One downstream MCP server: connect (stdio or Streamable HTTP), list what it offers (following pagination), forward
+// requests, and restart it with backoff when it crashes. A crashed server needs a new Client and a new transport.
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import {
+  ListPromptsResultSchema,
+  ListResourcesResultSchema,
+  ListResourceTemplatesResultSchema,
+  ListToolsResultSchema,
+  ProgressNotificationSchema,
+  PromptListChangedNotificationSchema,
+  ResourceListChangedNotificationSchema,
+  ResultSchema,
+  ToolListChangedNotificationSchema,
+  type Implementation,
+  type Prompt,
+  type Resource,
+  type ResourceTemplate,
+  type ServerCapabilities,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
+import { WardenError, errorMessage } from '../errors.js';
+import type { Logger } from '../log.js';
+import { isStdioServer, type ServerConfig } from '../config/schema.js';
+import { childStdin, coalesceWrites } from './coalesce.js';
+
+/** Most pages Warden follows for one listing: a server that keeps returning cursors is broken or hostile. */
+const MAX_PAGES = 100;
+/** A connection that stayed up this long resets the restart backoff. */
+const STABLE_AFTER_MS = 10_000;
+/** Lines of a child's stderr kept to explain why it failed. */
+const STDERR_TAIL_LINES = 20;
+
+export type DownstreamState = 'starting' | 'ready' | 'restarting' | 'failed' | 'closed';
+
+export interface RestartPolicy {
+  maxAttempts: number;
+  initialDelayMs: number;
+  maxDelayMs: number;
+}
+
+export interface DownstreamEvents {
+  /** The server connected (first time or after a restart) and its listings were read. */
+  onReady(connection: DownstreamConnection, restarted: boolean): void;
+  /** It could not start, or it crashed; `willRetryInMs` is undefined when Warden gives up. */
+  onDown(connection: DownstreamConnection, error: string, crashed: boolean, willRetryInMs?: number): void;
+  /** Its tools, resources or prompts changed (re-read already). */
+  onListChanged(connection: DownstreamConnection, what: 'tools' | 'resources' | 'prompts'): void;
+}
+
+export interface DownstreamOptions {
+  clientInfo: Implementation;
+  startTimeoutMs: number;
+  restart: RestartPolicy;
+  logger: Logger;
+  events: DownstreamEvents;
+}
+
+/** Longest timer Node accepts; Warden enforces its own deadline and passes this to the SDK instead of its 60 s default. */
+const NO_SDK_TIMEOUT = 2_147_483_647;
+
+export type ProgressParams = Record<string, unknown> & { progress: number };
+
+export interface ForwardOptions {
+  /** The caller's cancel: aborting it cancels the downstream request (a `notifications/cancelled` is sent). */
+  signal?: AbortSignal;
+  /** Relays downstream progress; each notification also restarts the timeout. */
+  onprogress?: (progress: ProgressParams) => void;
+  /** Fails the request (and cancels it downstream) after this long without a result or progress. */
+  timeoutMs?: number;
+}
+
+/** A permissive result schema: Warden passes results through untouched, the upstream server validates them once. */
+const PassThroughResultSchema = ResultSchema.loose();
+
+/** A downstream server with a lifecycle: start, serve, crash, restart, close. */
+export class DownstreamConnection {
+  readonly name: string;
+  state: DownstreamState = 'starting';
+  tools: Tool[] = [];
+  resources: Resource[] = [];
+  resourceTemplates: ResourceTemplate[] = [];
+  prompts: Prompt[] = [];
+  capabilities: ServerCapabilities = {};
+  /** The last error, for messages while the server is down. */
+  lastError = '';
+  /** Restart attempts since the last stable connection. */
+  attempt = 0;
+
+  private client: Client | undefined;
+  private generation = 0;
+  private connectedAt = 0;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private stderrTail: string[] = [];
+  private progressCounter = 0;
+  private readonly progressRelays = new Map<string | number, (progress: ProgressParams) => void>();
+  private readonly config: ServerConfig;
+  private readonly options: DownstreamOptions;
+
+  constructor(name: string, config: ServerConfig, options: DownstreamOptions) {
+    this.name = name;
+    this.config = config;
+    this.options = options;
+  }
+
+  /** Connects once; on failure schedules restarts in the background. Resolves either way. */
+  async start(): Promise<void> {
+    await this.connect(false);
+  }
+
+  /** The connected client, or a clear error saying why there is none. */
+  private requireClient(): Client {
+    if (this.state === 'ready' && this.client) return this.client;
+    const why =
+      this.state === 'restarting'
+        ? `it is restarting (attempt ${this.attempt} of ${this.options.restart.maxAttempts}) after: ${this.lastError}`
+        : this.state === 'failed'
+          ? `it failed and Warden gave up restarting it: ${this.lastError}`
+          : this.state === 'closed'
+            ? 'Warden is shutting down'
+            : 'it is still starting';
+    throw new WardenError(
+      'DOWNSTREAM_UNAVAILABLE',
+      `downstream server "${this.name}" is unavailable: ${why}`,
+    );
+  }
+
+  /**
+   * Sends a request as is and returns the raw result. Progress uses Warden's own token and a relay map that outlives
+   * the response by a tick, because the SDK drops a progress notification that arrives in the same read as the result.
+   */
+  async request(
+    method: string,
+    params: Record<string, unknown> | undefined,
+    options: ForwardOptions = {},
+  ): Promise<Record<string, unknown>> {
+    const client = this.requireClient();
+    const generation = this.generation;
+    const controller = new AbortController();
+    const { signal: callerSignal, onprogress, timeoutMs } = options;
+    const onCallerAbort = () => controller.abort(callerSignal?.reason);
+    if (callerSignal?.aborted) onCallerAbort();
+    callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
+    let timedOut = false;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      clearTimeout(timer);
+      if (timeoutMs === undefined) return;
+      timer = setTimeout(() => {
+        timedOut = true;
+        controller.abort(new Error(`no result within ${timeoutMs} ms`));
+      }, timeoutMs);
+    };
+    arm();
+    let token: string | undefined;
+    let sent = params;
+    if (onprogress) {
+      token = `warden-${this.name}-${++this.progressCounter}`;
+      const meta = (params?._meta as Record<string, unknown> | undefined) ?? {};
+      sent = { ...params, _meta: { ...meta, progressToken: token } };
+      this.progressRelays.set(token, (progress) => {
+        arm();
+        onprogress(progress);
+      });
+    }
+    try {
+      return (await client.request({ method, params: sent } as never, PassThroughResultSchema, {
+        signal: controller.signal,
+        timeout: NO_SDK_TIMEOUT,
+      })) as Record<string, unknown>;
+    } catch (error) {
+      if (timedOut) {
+        throw new WardenError(
+          'DOWNSTREAM_TIMEOUT',
+          `downstream server "${this.name}" gave no result for ${method} within ${timeoutMs} ms`,
+          {
+            cause: error,
+          },
+        );
+      }
+      if (!callerSignal?.aborted && (generation !== this.generation || this.state !== 'ready')) {
+        throw new WardenError(
+          'DOWNSTREAM_CRASHED',
+          `downstream server "${this.name}" stopped while handling ${method} (${this.lastError || errorMessage(error)}); ` +
+            'whether the call took effect is unknown. Warden is restarting the server.',
+          { cause: error },
+        );
+      }
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      callerSignal?.removeEventListener('abort', onCallerAbort);
+      if (token !== undefined) {
+        const done = token;
+        setTimeout(() => this.progressRelays.delete(done), 0);
+      }
+    }
+  }
+
+  /** Stops the server for good. */
+  async close(): Promise<void> {
+    this.state = 'closed';
+    clearTimeout(this.restartTimer);
+    this.generation += 1;
+    const client = this.client;
+    this.client = undefined;
+    await client?.close().catch(() => undefined);
+  }
+
+  private createTransport(): Transport {
+    const config = this.config;
+    if (isStdioServer(config)) {
+      const transport = new StdioClientTransport({
+        command: config.command,
+        args: config.args,
+        ...(config.env ? { env: config.env } : {}),
+        ...(config.cwd ? { cwd: config.cwd } : {}),
+        stderr: 'pipe',
+      });
+      // A child's stderr must be drained or the child blocks once the pipe fills.
+      transport.stderr?.on('data', (chunk: Buffer) => this.recordStderr(chunk));
+      return transport;
+    }
+    return new StreamableHTTPClientTransport(new URL(config.url), {
+      requestInit: { headers: config.headers ?? {} },
+    });
+  }
+
+  private recordStderr(chunk: Buffer): void {
+    for (const line of chunk.toString('utf8').split('\n')) {
+      if (line.trim() === '') continue;
+      this.stderrTail.push(line);
+      if (this.stderrTail.length > STDERR_TAIL_LINES) this.stderrTail.shift();
+      this.options.logger.debug(`[${this.name}] ${line}`);
+    }
+  }
+
+  private async connect(restarted: boolean): Promise<void> {
+    const generation = ++this.generation;
+    this.stderrTail = [];
+    const client = new Client(this.options.clientInfo, { capabilities: {} });
+    const transport = this.createTransport();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`did not finish starting within ${this.options.startTimeoutMs} ms`)),
+          this.options.startTimeoutMs,
+        );
+      });
+      await Promise.race([client.connect(transport), timeout]);
+      const stdin = childStdin(transport);
+      if (stdin) coalesceWrites(transport, stdin);
+      this.client = client;
+      this.capabilities = client.getServerCapabilities() ?? {};
+      await Promise.race([this.readListings(client), timeout]);
+    } catch (error) {
+      clearTimeout(timer);
+      this.client = undefined;
+      await client.close().catch(() => undefined);
+      if (generation !== this.generation || this.state === 'closed') return;
+      this.handleDown(this.describeStartError(error), false);
+      return;
+    }
+    clearTimeout(timer);
+    if (generation !== this.generation || this.state === 'closed') {
+      await client.close().catch(() => undefined);
+      return;
+    }
+    this.connectedAt = Date.now();
+    this.state = 'ready';
+    this.lastError = '';
+    client.onclose = () => {
+      if (generation !== this.generation || this.state === 'closed') return;
+      const tail = this.stderrTail.at(-1);
+      this.handleDown(
+        `the server process exited or closed the connection${tail ? ` (last stderr: ${tail})` : ''}`,
+        true,
+      );
+    };
+    client.onerror = (error) =>
+      this.options.logger.debug(`[${this.name}] transport error: ${errorMessage(error)}`);
+    this.watchListChanges(client, generation);
+    // Replaces the SDK's own progress routing (see request()).
+    client.setNotificationHandler(ProgressNotificationSchema, (notification) => {
+      const { progressToken, ...progress } = notification.params;
+      this.progressRelays.get(progressToken)?.(progress as ProgressParams);
+    });
+    this.options.events.onReady(this, restarted);
+  }
+
+  private describeStartError(error: unknown): string {
+    const err = error as NodeJS.ErrnoException;
+    let message = errorMessage(error);
+    if (err?.code === 'ENOENT' && isStdioServer(this.config)) {
+      message = `command "${this.config.command}" was not found (check \`command\` and PATH)`;
+    }
+    const tail = this.stderrTail.slice(-3).join(' | ');
+    return tail ? `${message}; stderr: ${tail}` : message;
+  }
+
+  private handleDown(error: string, crashed: boolean): void {
+    this.lastError = error;
+    const client = this.client;
+    this.client = undefined;
+    this.generation += 1;
+    void client?.close().catch(() => undefined);
+    if (crashed && Date.now() - this.connectedAt > STABLE_AFTER_MS) this.attempt = 0;
+    const policy = this.options.restart;
+    if (this.attempt >= policy.maxAttempts) {
+      this.state = 'failed';
+      this.options.events.onDown(this, error, crashed, undefined);
+      return;
+    }
+    this.attempt += 1;
+    const delay = Math.min(policy.initialDelayMs * 2 ** (this.attempt - 1), policy.maxDelayMs);
+    this.state = 'restarting';
+    this.options.events.onDown(this, error, crashed, delay);
+    this.restartTimer = setTimeout(() => {
+      if (this.state === 'restarting') void this.connect(true);
+    }, delay);
+    this.restartTimer.unref();
+  }
+
+  private async readListings(client: Client): Promise<void> {
+    const caps = this.capabilities;
+    const [tools, resources, templates, prompts] = await Promise.all([
+      caps.tools ? this.listAll(client, 'tools/list', ListToolsResultSchema, 'tools') : [],
+      caps.resources ? this.listAll(client, 'resources/list', ListResourcesResultSchema, 'resources') : [],
+      caps.resources
+        ? this.listAll(
+            client,
+            'resources/templates/list',
+            ListResourceTemplatesResultSchema,
+            'resourceTemplates',
+          )
+        : [],
+      caps.prompts ? this.listAll(client, 'prompts/list', ListPromptsResultSchema, 'prompts') : [],
+    ]);
+    this.tools = tools as Tool[];
+    this.resources = resources as Resource[];
+    this.resourceTemplates = templates as ResourceTemplate[];
+    this.prompts = prompts as Prompt[];
+  }
+
+  /** Reads every page of a listing by following `nextCursor`. */
+  private async listAll(
+    client: Client,
+    method: string,
+    schema:
+      | typeof ListToolsResultSchema
+      | typeof ListResourcesResultSchema
+      | typeof ListResourceTemplatesResultSchema
+      | typeof ListPromptsResultSchema,
+    key: 'tools' | 'resources' | 'resourceTemplates' | 'prompts',
+  ): Promise<unknown[]> {
+    const items: unknown[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_PAGES; page += 1) {
+      const result = (await client.request(
+        { method, params: cursor ? { cursor } : {} } as never,
+        schema as typeof ListToolsResultSchema,
+      )) as unknown as Record<string, unknown>;
+      const list = result[key];
+      if (Array.isArray(list)) items.push(...list);
+      cursor =
+        typeof result.nextCursor === 'string' && result.nextCursor !== '' ? result.nextCursor : undefined;
+      if (!cursor) return items;
+    }
+    this.options.logger.warn(
+      `[${this.name}] ${method}: stopped after ${MAX_PAGES} pages (the server keeps returning cursors)`,
+    );
+    return items;
+  }
+
+  private watchListChanges(client: Client, generation: number): void {
+    const refresh = (what: 'tools' | 'resources' | 'prompts') => async () => {
+      if (generation !== this.generation) return;
+      try {
+        if (what === 'tools')
+          this.tools = (await this.listAll(client, 'tools/list', ListToolsResultSchema, 'tools')) as Tool[];
+        if (what === 'resources') {
+          this.resources = (await this.listAll(
+            client,
+            'resources/list',
+            ListResourcesResultSchema,
+            'resources',
+          )) as Resource[];
+          this.resourceTemplates = (await this.listAll(
+            client,
+            'resources/templates/list',
+            ListResourceTemplatesResultSchema,
+            'resourceTemplates',
+          )) as ResourceTemplate[];
+        }
+        if (what === 'prompts')
+          this.prompts = (await this.listAll(
+            client,
+            'prompts/list',
+            ListPromptsResultSchema,
+            'prompts',
+          )) as Prompt[];
+      } catch (error) {
+        this.options.logger.warn(
+          `[${this.name}] could not re-read ${what} after a change: ${errorMessage(error)}`,
+        );
+        return;
+      }
+      if (generation === this.generation) this.options.events.onListChanged(this, what);
+    };
+    client.setNotificationHandler(ToolListChangedNotificationSchema, refresh('tools'));
+    client.setNotificationHandler(ResourceListChangedNotificationSchema, refresh('resources'));
+    client.setNotificationHandler(PromptListChangedNotificationSchema, refresh('prompts'));
+  }
+}

@@ -1,0 +1,299 @@
+// The gateway: one upstream MCP server (low-level SDK Server) in front of every configured downstream server.
+// Tools and prompts are re-exposed as `<server>__<name>` through explicit maps; resources keep their URIs.
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import { UriTemplate } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
+import {
+  CallToolRequestSchema,
+  ErrorCode,
+  GetPromptRequestSchema,
+  ListPromptsRequestSchema,
+  ListResourcesRequestSchema,
+  ListResourceTemplatesRequestSchema,
+  ListToolsRequestSchema,
+  McpError,
+  ReadResourceRequestSchema,
+  type Prompt,
+  type ServerNotification,
+  type ServerRequest,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
+import { errorMessage } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { WardenConfig } from '../config/schema.js';
+import { DownstreamConnection, type DownstreamEvents } from './downstream.js';
+import { buildNameMap, type NamedEntry } from './naming.js';
+import { createCallPipeline, type AuditSink, type PolicyRef, type ToolTarget } from './pipeline.js';
+
+export interface GatewayOptions {
+  config: WardenConfig;
+  policy: PolicyRef;
+  audit: AuditSink;
+  logger: Logger;
+  sessionId: string;
+  version: string;
+}
+
+type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+interface PromptTarget extends NamedEntry<Prompt> {
+  connection: DownstreamConnection;
+}
+
+/** The upstream MCP server and the downstream connections behind it. */
+export class Gateway {
+  readonly server: Server;
+  readonly connections = new Map<string, DownstreamConnection>();
+  private toolMap = new Map<string, ToolTarget>();
+  private promptMap = new Map<string, PromptTarget>();
+  private initialStart: Promise<void> = Promise.resolve();
+  private upstreamConnected = false;
+  private readonly options: GatewayOptions;
+
+  constructor(options: GatewayOptions) {
+    this.options = options;
+    this.server = new Server(
+      { name: 'warden', title: 'Warden', version: options.version },
+      {
+        capabilities: {
+          tools: { listChanged: true },
+          resources: { listChanged: true },
+          prompts: { listChanged: true },
+        },
+        instructions:
+          "Warden is a policy gateway: every tool call is checked against the operator's risk policy and recorded. " +
+          'A call that is denied returns an error result explaining why; do not retry it unchanged.',
+      },
+    );
+    const events: DownstreamEvents = {
+      onReady: (connection, restarted) => this.onReady(connection, restarted),
+      onDown: (connection, error, crashed, retryIn) => this.onDown(connection, error, crashed, retryIn),
+      onListChanged: (connection, what) => this.onListChanged(connection, what),
+    };
+    for (const [name, serverConfig] of Object.entries(options.config.servers)) {
+      if (serverConfig.disabled) continue;
+      this.connections.set(
+        name,
+        new DownstreamConnection(name, serverConfig, {
+          clientInfo: { name: 'warden', version: options.version },
+          startTimeoutMs: options.config.gateway.startTimeoutMs,
+          restart: options.config.gateway.restart,
+          logger: options.logger,
+          events,
+        }),
+      );
+    }
+    this.installHandlers();
+  }
+
+  /** Starts every downstream server concurrently; resolves when each has either connected or failed once. */
+  startDownstreams(): Promise<void> {
+    this.initialStart = Promise.all([...this.connections.values()].map((c) => c.start())).then(() => {
+      this.rebuildMaps();
+    });
+    return this.initialStart;
+  }
+
+  /** Serves MCP on the given transport (stdio for `warden serve`). */
+  async connect(transport: Transport): Promise<void> {
+    await this.server.connect(transport);
+    this.upstreamConnected = true;
+  }
+
+  /** The exposed tool names, in order (for tests and the CLI). */
+  toolNames(): string[] {
+    return [...this.toolMap.keys()];
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.connections.values()].map((c) => c.close()));
+    await this.server.close().catch(() => undefined);
+  }
+
+  private installHandlers(): void {
+    const { config, logger } = this.options;
+    const pipeline = createCallPipeline({
+      policy: this.options.policy,
+      audit: this.options.audit,
+      principal: config.principal,
+      sessionId: this.options.sessionId,
+      agent: () => {
+        const info = this.server.getClientVersion();
+        return info ? { name: info.name, version: info.version } : {};
+      },
+      maxArgumentBytes: config.gateway.maxArgumentBytes,
+      callTimeoutMs: config.gateway.callTimeoutMs,
+      excerptChars: config.audit.excerptChars,
+      logger,
+    });
+
+    this.server.setRequestHandler(ListToolsRequestSchema, async () => {
+      await this.initialStart;
+      const tools: Tool[] = [];
+      for (const [name, target] of this.toolMap) tools.push({ ...target.item, name });
+      return { tools };
+    });
+
+    this.server.setRequestHandler(CallToolRequestSchema, async (request, extra: Extra) => {
+      await this.initialStart;
+      const exposedName = request.params.name;
+      return pipeline({
+        exposedName,
+        target: this.toolMap.get(exposedName),
+        args: request.params.arguments,
+        meta: request.params._meta as Record<string, unknown> | undefined,
+        signal: extra.signal,
+        sendProgress: (params) =>
+          extra.sendNotification({ method: 'notifications/progress', params } as ServerNotification),
+      });
+    });
+
+    this.server.setRequestHandler(ListPromptsRequestSchema, async () => {
+      await this.initialStart;
+      const prompts: Prompt[] = [];
+      for (const [name, target] of this.promptMap) prompts.push({ ...target.item, name });
+      return { prompts };
+    });
+
+    this.server.setRequestHandler(GetPromptRequestSchema, async (request, extra: Extra) => {
+      await this.initialStart;
+      const target = this.promptMap.get(request.params.name);
+      if (!target) {
+        throw new McpError(
+          ErrorCode.InvalidParams,
+          `unknown prompt "${request.params.name}"; list the prompts again`,
+        );
+      }
+      return (await target.connection.request(
+        'prompts/get',
+        { ...request.params, name: target.name },
+        { signal: extra.signal },
+      )) as never;
+    });
+
+    this.server.setRequestHandler(ListResourcesRequestSchema, async () => {
+      await this.initialStart;
+      const seen = new Set<string>();
+      const resources = [];
+      for (const connection of this.connections.values()) {
+        for (const resource of connection.resources) {
+          if (seen.has(resource.uri)) continue;
+          seen.add(resource.uri);
+          resources.push(resource);
+        }
+      }
+      return { resources };
+    });
+
+    this.server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => {
+      await this.initialStart;
+      return { resourceTemplates: [...this.connections.values()].flatMap((c) => c.resourceTemplates) };
+    });
+
+    this.server.setRequestHandler(ReadResourceRequestSchema, async (request, extra: Extra) => {
+      await this.initialStart;
+      const connection = this.resourceOwner(request.params.uri);
+      if (!connection) {
+        throw new McpError(
+          ErrorCode.InvalidParams,
+          `no downstream server offers resource "${request.params.uri}"; list the resources again`,
+        );
+      }
+      return (await connection.request('resources/read', request.params, { signal: extra.signal })) as never;
+    });
+  }
+
+  /** The server that listed this URI, else the first whose template matches it. */
+  private resourceOwner(uri: string): DownstreamConnection | undefined {
+    for (const connection of this.connections.values()) {
+      if (connection.resources.some((r) => r.uri === uri)) return connection;
+    }
+    for (const connection of this.connections.values()) {
+      for (const template of connection.resourceTemplates) {
+        try {
+          if (new UriTemplate(template.uriTemplate).match(uri)) return connection;
+        } catch {
+          // A malformed template of one server must not break reads for the others.
+        }
+      }
+    }
+    return undefined;
+  }
+
+  private rebuildMaps(): void {
+    const { logger } = this.options;
+    const toolEntries: ToolTarget[] = [];
+    const promptEntries: PromptTarget[] = [];
+    for (const connection of this.connections.values()) {
+      for (const tool of connection.tools)
+        toolEntries.push({ server: connection.name, name: tool.name, item: tool, connection });
+      for (const prompt of connection.prompts) {
+        promptEntries.push({ server: connection.name, name: prompt.name, item: prompt, connection });
+      }
+    }
+    this.toolMap = buildNameMap(toolEntries, (entry, given) =>
+      logger.warn(
+        `tool "${entry.name}" of server "${entry.server}" collides with another after sanitizing; exposed as "${given}"`,
+      ),
+    ) as Map<string, ToolTarget>;
+    this.promptMap = buildNameMap(promptEntries) as Map<string, PromptTarget>;
+  }
+
+  private notify(method: 'tools' | 'resources' | 'prompts'): void {
+    if (!this.upstreamConnected) return;
+    const send =
+      method === 'tools'
+        ? this.server.sendToolListChanged()
+        : method === 'resources'
+          ? this.server.sendResourceListChanged()
+          : this.server.sendPromptListChanged();
+    void send.catch((error: unknown) =>
+      this.options.logger.debug(`could not send ${method}/list_changed: ${errorMessage(error)}`),
+    );
+  }
+
+  private onReady(connection: DownstreamConnection, restarted: boolean): void {
+    const transport = 'command' in this.options.config.servers[connection.name]! ? 'stdio' : 'http';
+    this.options.logger.info(
+      `server "${connection.name}" ${restarted ? 'restarted' : 'connected'} (${transport}, ${connection.tools.length} tools)`,
+    );
+    this.options.audit.append({
+      type: restarted ? 'server.restarted' : 'server.connected',
+      sessionId: this.options.sessionId,
+      data: {
+        server: connection.name,
+        transport,
+        toolCount: connection.tools.length,
+        attempt: connection.attempt,
+      },
+    });
+    if (restarted) {
+      const before = this.toolNames().join('\n');
+      this.rebuildMaps();
+      if (this.toolNames().join('\n') !== before) this.notify('tools');
+    }
+  }
+
+  private onDown(connection: DownstreamConnection, error: string, crashed: boolean, retryIn?: number): void {
+    const what = crashed ? 'crashed' : 'failed to start';
+    const next = retryIn === undefined ? 'giving up' : `retrying in ${retryIn} ms`;
+    this.options.logger.error(`server "${connection.name}" ${what}: ${error}; ${next}`);
+    this.options.audit.append({
+      type: crashed ? 'server.crashed' : 'server.failed',
+      sessionId: this.options.sessionId,
+      data: {
+        server: connection.name,
+        error,
+        attempt: connection.attempt,
+        ...(retryIn !== undefined ? { retryInMs: retryIn } : {}),
+      },
+    });
+  }
+
+  private onListChanged(connection: DownstreamConnection, what: 'tools' | 'resources' | 'prompts'): void {
+    this.options.logger.info(`server "${connection.name}" changed its ${what}`);
+    this.rebuildMaps();
+    this.notify(what);
+  }
+}

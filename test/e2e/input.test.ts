@@ -1,0 +1,144 @@
+// End to end: bad input of every kind gets a clear error, and every call involved leaves an audit record.
+import { spawn, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  FIXTURE_SERVER,
+  WARDEN_CLI,
+  startWarden,
+  tempDir,
+  textOf,
+  waitFor,
+  writeConfig,
+  type WardenHarness,
+} from './harness.js';
+
+const fixture = { command: process.execPath, args: [FIXTURE_SERVER] };
+
+describe('bad input', () => {
+  let warden: WardenHarness | undefined;
+  afterEach(async () => {
+    await warden?.close();
+    warden = undefined;
+  });
+
+  it('rejects an unknown tool name with a clear error and records it', async () => {
+    warden = await startWarden({ servers: { fx: fixture } });
+    const result = await warden.client.callTool({ name: 'fx__nope', arguments: {} });
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toMatch(/unknown tool "fx__nope"/);
+    const [event] = warden.callEvents('fx__nope');
+    expect(event).toMatchObject({ type: 'call.rejected' });
+  });
+
+  it('rejects oversized arguments before the policy or the server sees them', async () => {
+    warden = await startWarden({ servers: { fx: fixture }, config: { gateway: { maxArgumentBytes: 1024 } } });
+    const result = await warden.client.callTool({ name: 'fx__echo', arguments: { text: 'x'.repeat(5000) } });
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toMatch(/5\d{3} bytes, over the limit of 1024 bytes/);
+    const [event] = warden.callEvents('fx__echo');
+    expect(event).toMatchObject({ type: 'call.rejected' });
+    expect(event!.data.argsBytes).toBeGreaterThan(5000);
+  });
+
+  it('stores secrets redacted in the audit log, with the hash of the exact arguments', async () => {
+    warden = await startWarden({ servers: { fx: fixture } });
+    await warden.client.callTool({
+      name: 'fx__secret_echo',
+      arguments: { password: 'hunter2', token: 'abc123', note: 'key AKIAABCDEFGHIJKLMNOP here' },
+    });
+    const [intent, outcome] = warden.callEvents('fx__secret_echo');
+    const stored = JSON.stringify(intent!.data) + JSON.stringify(outcome!.data);
+    expect(stored).not.toContain('hunter2');
+    expect(stored).not.toContain('abc123');
+    expect(stored).not.toContain('AKIAABCDEFGHIJKLMNOP');
+    expect(intent!.data.args).toMatchObject({ password: '[REDACTED]', token: '[REDACTED]' });
+    expect(intent!.data.argsHash).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('writes only MCP to stdout', async () => {
+    const { configPath } = writeConfig({
+      servers: { fx: { ...fixture, args: [FIXTURE_SERVER, '--garbage-stdout'] } },
+    });
+    const child = spawn(process.execPath, [WARDEN_CLI, 'serve', '--config', configPath], { stdio: 'pipe' });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    const send = (msg: object) => child.stdin.write(JSON.stringify(msg) + '\n');
+    send({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '0' } },
+    });
+    await waitFor(() => out.includes('"id":1'));
+    send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    send({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
+    send({
+      jsonrpc: '2.0',
+      id: 3,
+      method: 'tools/call',
+      params: { name: 'fx__echo', arguments: { text: 'hi' } },
+    });
+    await waitFor(() => out.includes('"id":3'));
+    child.stdin.end();
+    await new Promise((r) => child.on('close', r));
+    const lines = out.split('\n').filter(Boolean);
+    for (const line of lines) expect(JSON.parse(line)).toHaveProperty('jsonrpc', '2.0');
+  });
+
+  it('refuses to start on an invalid config, naming the key and the fix, with nothing on stdout', () => {
+    const dir = tempDir();
+    const configPath = path.join(dir, 'warden.yaml');
+    writeFileSync(configPath, 'principal: alice\npolicies: [p.yaml]\nservers:\n  fs:\n    comand: npx\n');
+    const run = spawnSync(process.execPath, [WARDEN_CLI, 'serve', '--config', configPath], {
+      encoding: 'utf8',
+    });
+    expect(run.status).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/warden\.yaml:5:5/);
+    expect(run.stderr).toMatch(/servers\.fs/);
+  });
+
+  it('refuses to start on an invalid policy, naming file:line:column', () => {
+    const { configPath, policyPath } = writeConfig({
+      servers: { fx: fixture },
+      policy: 'rules:\n  - id: bad\n    risk: extreme\n',
+    });
+    const run = spawnSync(process.execPath, [WARDEN_CLI, 'serve', '--config', configPath], {
+      encoding: 'utf8',
+    });
+    expect(run.status).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain(`${policyPath}:3:11`);
+    expect(run.stderr).toMatch(/risk/);
+  });
+
+  it('applies a policy edit without a restart, and keeps the last good policy when the edit is invalid', async () => {
+    warden = await startWarden({ servers: { fx: fixture } });
+    const ok = await warden.client.callTool({ name: 'fx__echo', arguments: { text: 'a' } });
+    expect(ok.isError).toBeFalsy();
+
+    writeFileSync(
+      warden.policyPath,
+      'rules:\n  - id: no-echo\n    match: { tool: echo }\n    risk: critical\n    action: deny\n    reason: echo is banned\n',
+    );
+    await waitFor(
+      () => warden!.events().some((e) => e.type === 'policy.loaded' && e.data.reload),
+      5000,
+      'reload',
+    );
+    const denied = await warden.client.callTool({ name: 'fx__echo', arguments: { text: 'b' } });
+    expect(textOf(denied)).toMatch(/echo is banned/);
+
+    writeFileSync(warden.policyPath, 'rules:\n  - id: broken\n    risk: [\n');
+    await waitFor(
+      () => warden!.events().some((e) => e.type === 'policy.reload_failed'),
+      5000,
+      'reload failure',
+    );
+    expect(warden.stderr()).toMatch(/policy reload failed, keeping the last good policy/);
+    const still = await warden.client.callTool({ name: 'fx__echo', arguments: { text: 'c' } });
+    expect(textOf(still)).toMatch(/echo is banned/);
+  });
+});

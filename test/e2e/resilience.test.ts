@@ -1,0 +1,158 @@
+// End to end with a fixture server that misbehaves on demand: crash, hang, garbage on stdout, slow start, pagination,
+// list changes, cancellation. Warden must keep serving and say clearly what happened.
+import { readFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CallToolResultSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { FIXTURE_SERVER, startWarden, tempDir, textOf, waitFor, type WardenHarness } from './harness.js';
+
+function stateLines(file: string): Array<Record<string, unknown>> {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+const fixture = (...args: string[]) => ({ command: process.execPath, args: [FIXTURE_SERVER, ...args] });
+
+describe('resilience against misbehaving downstream servers', () => {
+  let warden: WardenHarness | undefined;
+  afterEach(async () => {
+    await warden?.close();
+    warden = undefined;
+  });
+
+  it('follows downstream pagination so every tool is listed', async () => {
+    warden = await startWarden({ servers: { fx: fixture('--tools', '12') } });
+    const { tools } = await warden.client.listTools();
+    const generated = tools.filter((t) => t.name.startsWith('fx__gen_'));
+    expect(generated).toHaveLength(12);
+    expect(tools.some((t) => t.name === 'fx__echo')).toBe(true);
+  });
+
+  it('keeps serving the other servers when one cannot start, and says why on stderr and in the log', async () => {
+    warden = await startWarden({
+      servers: {
+        good: fixture(),
+        missing: { command: 'warden-no-such-command-xyz', args: [] },
+        dies: fixture('--crash-at-start'),
+      },
+      config: { gateway: { restart: { maxAttempts: 1, initialDelayMs: 100, maxDelayMs: 100 } } },
+    });
+    const { tools } = await warden.client.listTools();
+    expect(tools.some((t) => t.name === 'good__echo')).toBe(true);
+    expect(tools.some((t) => t.name.startsWith('missing__'))).toBe(false);
+    const result = await warden.client.callTool({ name: 'good__echo', arguments: { text: 'still here' } });
+    expect(textOf(result)).toContain('still here');
+    expect(warden.stderr()).toMatch(
+      /server "missing" failed to start: command "warden-no-such-command-xyz" was not found/,
+    );
+    await waitFor(() => warden!.events().some((e) => e.type === 'server.failed' && e.data.server === 'dies'));
+    const failed = warden.events().filter((e) => e.type === 'server.failed');
+    expect(failed.map((e) => e.data.server)).toEqual(expect.arrayContaining(['missing', 'dies']));
+  });
+
+  it('tolerates garbage on the downstream stdout and stderr noise', async () => {
+    warden = await startWarden({ servers: { fx: fixture('--garbage-stdout', '--stderr-noise', '256') } });
+    const result = await warden.client.callTool({ name: 'fx__garbage', arguments: {} });
+    expect(result.isError).toBeFalsy();
+    const echo = await warden.client.callTool({ name: 'fx__echo', arguments: { text: 'ok' } });
+    expect(textOf(echo)).toContain('ok');
+  });
+
+  it('waits for a slow-starting server before answering the first tools/list', async () => {
+    warden = await startWarden({ servers: { fx: fixture('--slow-start', '1500') } });
+    const { tools } = await warden.client.listTools();
+    expect(tools.some((t) => t.name === 'fx__echo')).toBe(true);
+  });
+
+  it('fails in-flight calls clearly when the server crashes, then restarts it', async () => {
+    const dir = tempDir();
+    const state = path.join(dir, 'state.jsonl');
+    warden = await startWarden({
+      dir,
+      servers: { fx: fixture('--state-file', state) },
+      config: { gateway: { restart: { maxAttempts: 3, initialDelayMs: 200, maxDelayMs: 1000 } } },
+    });
+    const result = await warden.client.callTool({ name: 'fx__crash', arguments: {} });
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toMatch(/downstream server "fx" stopped while handling tools\/call/);
+    expect(warden.callEvents('fx__crash').at(-1)!.data).toMatchObject({ status: 'failed' });
+
+    await waitFor(() => warden!.events().some((e) => e.type === 'server.restarted'), 10_000, 'restart');
+    const echo = await warden.client.callTool({ name: 'fx__echo', arguments: { text: 'back' } });
+    expect(textOf(echo)).toContain('back');
+    expect(warden.events().some((e) => e.type === 'server.crashed' && e.data.server === 'fx')).toBe(true);
+    // The crash call reached the downstream exactly once; it was not retried.
+    expect(stateLines(state).filter((l) => l.name === 'crash')).toHaveLength(1);
+  });
+
+  it('passes a cancel from the client to the downstream tool and records it', async () => {
+    const dir = tempDir();
+    const state = path.join(dir, 'state.jsonl');
+    warden = await startWarden({ dir, servers: { fx: fixture('--state-file', state) } });
+    const controller = new AbortController();
+    const call = warden.client.callTool({ name: 'fx__hang', arguments: {} }, CallToolResultSchema, {
+      signal: controller.signal,
+    });
+    await waitFor(() => stateLines(state).some((l) => l.name === 'hang'), 5000, 'hang to start');
+    controller.abort('user pressed stop');
+    await expect(call).rejects.toThrow();
+    await waitFor(
+      () => stateLines(state).some((l) => l.cancelled === true),
+      5000,
+      'cancel to reach the fixture',
+    );
+    await waitFor(() => warden!.callEvents('fx__hang').some((e) => e.type === 'call.outcome'));
+    expect(warden.callEvents('fx__hang').at(-1)!.data).toMatchObject({ status: 'cancelled' });
+  });
+
+  it('times out a hanging call at gateway.callTimeoutMs and cancels it downstream', async () => {
+    const dir = tempDir();
+    const state = path.join(dir, 'state.jsonl');
+    warden = await startWarden({
+      dir,
+      servers: { fx: fixture('--state-file', state) },
+      config: { gateway: { callTimeoutMs: 500 } },
+    });
+    const result = await warden.client.callTool({ name: 'fx__hang', arguments: {} });
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toMatch(/stopped waiting .* after 500 ms/);
+    expect(warden.callEvents('fx__hang').at(-1)!.data).toMatchObject({ status: 'timeout' });
+    await waitFor(
+      () => stateLines(state).some((l) => l.cancelled === true),
+      5000,
+      'cancel to reach the fixture',
+    );
+  });
+
+  it('relays tools/list_changed from a downstream server', async () => {
+    warden = await startWarden({ servers: { fx: fixture() } });
+    await warden.client.listTools();
+    let changed = 0;
+    warden.client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+      changed += 1;
+    });
+    await warden.client.callTool({ name: 'fx__add_tool', arguments: { name: 'late_tool' } });
+    await waitFor(() => changed > 0, 5000, 'list_changed');
+    const { tools } = await warden.client.listTools();
+    expect(tools.some((t) => t.name === 'fx__late_tool')).toBe(true);
+  });
+
+  it('passes results, errors and mixed content through untouched', async () => {
+    warden = await startWarden({ servers: { fx: fixture() } });
+    const add = await warden.client.callTool({ name: 'fx__add', arguments: { a: 2, b: 3 } });
+    expect(add.structuredContent).toEqual({ sum: 5 });
+    const fail = await warden.client.callTool({ name: 'fx__fail', arguments: { message: 'nope' } });
+    expect(fail.isError).toBe(true);
+    expect(textOf(fail)).toContain('nope');
+    const mixed = await warden.client.callTool({ name: 'fx__mixed', arguments: {} });
+    const types = (mixed.content as Array<{ type: string }>).map((c) => c.type);
+    expect(types).toEqual(expect.arrayContaining(['text', 'image', 'audio', 'resource_link', 'resource']));
+    await expect(
+      warden.client.callTool({ name: 'fx__throw', arguments: { message: 'kaboom' } }),
+    ).rejects.toThrow(/kaboom/);
+    expect(warden.callEvents('fx__throw').at(-1)!.data).toMatchObject({ status: 'failed' });
+  });
+});
