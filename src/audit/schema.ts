@@ -16,9 +16,9 @@ export const MIGRATIONS: readonly string[] = [
     prev_hash  TEXT NOT NULL,
     hash       TEXT NOT NULL
   );
+  -- One secondary index only: every index is another page written per commit on the gateway's hot path. Listings
+  -- walk the rowid newest first (ts grows with seq), and per-request lookups use request_id.
   CREATE INDEX events_request_id ON events (request_id);
-  CREATE INDEX events_type ON events (type);
-  CREATE INDEX events_ts ON events (ts);
 
   -- The latest link, written in the same transaction as each event: deleting the tail of the chain leaves it behind.
   CREATE TABLE chain_head (
@@ -86,7 +86,7 @@ export const MIGRATIONS: readonly string[] = [
     SELECT MAX(x.seq) FROM events AS x
     WHERE x.request_id = b.request_id AND x.type IN ('call.denied', 'call.rejected', 'call.outcome')
   )
-  -- The unary + keeps SQLite from using events_type here, so newest-first listings walk the rowid and stop early.
+  -- The unary + keeps newest-first listings on the rowid, so they stop early.
   WHERE +b.type IN ('call.intent', 'call.rejected')
     AND b.request_id IS NOT NULL
     -- The base row is the request's first intent; a rejection only when the request has no intent.

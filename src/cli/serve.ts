@@ -7,7 +7,6 @@ import { loadPolicyFiles, watchPolicyFiles } from '../policy/index.js';
 import { openAuditStore } from '../audit/index.js';
 import { Gateway } from '../gateway/gateway.js';
 import { AuditWriter } from '../gateway/audit-writer.js';
-import { coalesceWrites } from '../gateway/coalesce.js';
 import type { PolicyRef } from '../gateway/pipeline.js';
 import { createLogger } from '../log.js';
 import { errorMessage } from '../errors.js';
@@ -68,7 +67,6 @@ export async function runServe(options: ServeOptions): Promise<void> {
   const gateway = new Gateway({ config, policy, audit, logger, sessionId, version: WARDEN_VERSION });
   const started = gateway.startDownstreams();
   const transport = new StdioServerTransport();
-  coalesceWrites(transport, process.stdout);
 
   let stopping = false;
   const stop = async (why: string) => {

@@ -24,7 +24,6 @@ import {
 import { WardenError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import { isStdioServer, type ServerConfig } from '../config/schema.js';
-import { childStdin, coalesceWrites } from './coalesce.js';
 
 /** Most pages Warden follows for one listing: a server that keeps returning cursors is broken or hostile. */
 const MAX_PAGES = 100;
@@ -251,8 +250,6 @@ export class DownstreamConnection {
         );
       });
       await Promise.race([client.connect(transport), timeout]);
-      const stdin = childStdin(transport);
-      if (stdin) coalesceWrites(transport, stdin);
       this.client = client;
       this.capabilities = client.getServerCapabilities() ?? {};
       await Promise.race([this.readListings(client), timeout]);
