@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { nanoid } from 'nanoid';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { loadConfigFile, resolveConfigPath } from '../config/load.js';
-import { loadPolicyFiles, watchPolicyFiles } from '../policy/index.js';
+import { loadPolicyFiles, openRegexCheckCache, watchPolicyFiles } from '../policy/index.js';
 import { openAuditStore } from '../audit/index.js';
 import { Gateway } from '../gateway/gateway.js';
 import { AuditWriter } from '../gateway/audit-writer.js';
@@ -21,7 +21,9 @@ export interface ServeOptions {
 export async function runServe(options: ServeOptions): Promise<void> {
   const { config, path: configPath } = loadConfigFile(resolveConfigPath(options.config));
   const logger = createLogger((options.logLevel ?? config.logLevel) as never);
-  const policy: PolicyRef = { current: loadPolicyFiles(config.policies) };
+  // Proven-safe regexes are remembered beside the database, so a new session does not re-prove unchanged patterns.
+  const regexCache = openRegexCheckCache(`${config.database}.regex-cache.json`, logger);
+  const policy: PolicyRef = { current: loadPolicyFiles(config.policies, { regexCache }) };
   const store = openAuditStore(config.database, { synchronous: config.audit.synchronous });
   const audit = new AuditWriter(store, logger);
   const sessionId = nanoid();
@@ -42,6 +44,8 @@ export async function runServe(options: ServeOptions): Promise<void> {
   });
 
   const watcher = watchPolicyFiles(config.policies, {
+    regexCache,
+    initialVersion: policy.current.version,
     onReload: (next) => {
       policy.current = next;
       logger.info(`policy reloaded (version ${next.version.slice(0, 12)}, ${next.ruleCount} rules)`);

@@ -1,8 +1,17 @@
 // End to end: SDK client → real `warden serve` → @modelcontextprotocol/server-filesystem, with a real audit file.
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FILESYSTEM_SERVER, startWarden, tempDir, textOf, type WardenHarness } from './harness.js';
+import Database from 'better-sqlite3';
+import {
+  FILESYSTEM_SERVER,
+  WARDEN_CLI,
+  startWarden,
+  tempDir,
+  textOf,
+  type WardenHarness,
+} from './harness.js';
 
 const POLICY = `
 rules:
@@ -69,7 +78,7 @@ describe('gateway in front of server-filesystem', () => {
     expect(result.isError).toBeFalsy();
     expect(textOf(result)).toContain('hello from the workspace');
 
-    const events = warden.callEvents('fs__read_text_file');
+    const events = await warden.callEvents('fs__read_text_file');
     expect(events.map((e) => e.type)).toEqual(['call.intent', 'call.outcome']);
     const [intent, outcome] = events;
     expect(intent!.data).toMatchObject({
@@ -95,7 +104,7 @@ describe('gateway in front of server-filesystem', () => {
     expect(result.isError).toBe(true);
     expect(textOf(result)).toMatch(/denied.*Secrets files are off limits/);
     expect(textOf(result)).not.toContain('supersecret');
-    const events = warden.callEvents('fs__read_text_file');
+    const events = await warden.callEvents('fs__read_text_file');
     expect(events.map((e) => e.type)).toEqual(['call.intent', 'call.denied']);
     expect(events[0]!.data).toMatchObject({ risk: 'critical', action: 'deny' });
     // Both rules that fired are recorded, the deciding one first.
@@ -114,7 +123,7 @@ describe('gateway in front of server-filesystem', () => {
     expect(result.isError).toBe(true);
     expect(textOf(result)).toMatch(/needs human approval/);
     expect(existsSync(target)).toBe(false);
-    const events = warden.callEvents('fs__write_file');
+    const events = await warden.callEvents('fs__write_file');
     expect(events.map((e) => e.type)).toEqual(['call.intent', 'call.denied']);
     expect(events[1]!.data).toMatchObject({ action: 'approve', failClosed: true });
   });
@@ -126,15 +135,38 @@ describe('gateway in front of server-filesystem', () => {
       arguments: { path: '/definitely/outside/the/allowed/dirs' },
     });
     expect(result.isError).toBe(true);
-    const events = warden.callEvents('fs__list_directory');
+    const events = await warden.callEvents('fs__list_directory');
     expect(events.at(-1)!.data).toMatchObject({ status: 'tool_error', isError: true });
   });
 
-  it('keeps a hash chain over every event', () => {
-    const db = readFileSync(warden.dbPath);
-    expect(db.length).toBeGreaterThan(0);
+  it('leaves a log that `warden audit verify` proves intact, and names the first event after tampering', () => {
     const events = warden.events();
     expect(events[0]!.type).toBe('gateway.started');
     expect(events.some((e) => e.type === 'server.connected' && e.data.server === 'fs')).toBe(true);
+
+    const verify = () =>
+      spawnSync(process.execPath, [WARDEN_CLI, 'audit', 'verify', '--db', warden.dbPath], {
+        encoding: 'utf8',
+      });
+    const intact = verify();
+    expect(intact.stderr).toBe('');
+    expect(intact.status).toBe(0);
+    expect(intact.stdout).toMatch(/chain intact/);
+
+    // An attacker with write access to the file drops the guard triggers and rewrites a denial into an allow.
+    const copy = path.join(tempDir(), 'tampered.db');
+    const source = new Database(warden.dbPath, { readonly: true });
+    source.exec(`VACUUM INTO '${copy}'`);
+    source.close();
+    const db = new Database(copy);
+    db.exec('DROP TRIGGER events_no_update');
+    const denied = events.find((e) => e.type === 'call.denied')!;
+    db.prepare("UPDATE events SET data = json_set(data, '$.reason', 'fine') WHERE seq = ?").run(denied.seq);
+    db.close();
+    const tampered = spawnSync(process.execPath, [WARDEN_CLI, 'audit', 'verify', '--db', copy], {
+      encoding: 'utf8',
+    });
+    expect(tampered.status).toBe(2);
+    expect(tampered.stderr).toContain(String(denied.seq));
   });
 });

@@ -21,6 +21,8 @@ export const EVERYTHING_SERVER = path.join(
   'node_modules/@modelcontextprotocol/server-everything/dist/index.js',
 );
 
+const TERMINAL_EVENTS = new Set(['call.denied', 'call.rejected', 'call.outcome']);
+
 export interface StoredEvent {
   seq: number;
   type: string;
@@ -39,8 +41,11 @@ export interface WardenHarness {
   stderr(): string;
   /** Every audit event, read from the real database file. */
   events(): StoredEvent[];
-  /** The events of the call whose intent or rejection names this exposed tool (latest call first). */
-  callEvents(exposedName: string): StoredEvent[];
+  /**
+   * The events of the latest call whose intent or rejection names this exposed tool, once that call has a terminal
+   * event (denied, rejected or outcome): outcomes are committed a few milliseconds after the response.
+   */
+  callEvents(exposedName: string): Promise<StoredEvent[]>;
   close(): Promise<void>;
 }
 
@@ -128,15 +133,23 @@ export async function startWarden(options: HarnessOptions): Promise<WardenHarnes
     stderr: () => stderr,
     events,
     callEvents(exposedName) {
-      const all = events();
-      const first = [...all]
-        .reverse()
-        .find(
-          (e) =>
-            (e.type === 'call.intent' || e.type === 'call.rejected') && e.data.exposedName === exposedName,
-        );
-      if (!first) return [];
-      return all.filter((e) => e.requestId === first.requestId);
+      return waitFor(
+        () => {
+          const all = events();
+          const first = [...all]
+            .reverse()
+            .find(
+              (e) =>
+                (e.type === 'call.intent' || e.type === 'call.rejected') &&
+                e.data.exposedName === exposedName,
+            );
+          if (!first) return undefined;
+          const mine = all.filter((e) => e.requestId === first.requestId);
+          return mine.some((e) => TERMINAL_EVENTS.has(e.type)) ? mine : undefined;
+        },
+        5_000,
+        `a finished call to ${exposedName} in the audit log`,
+      );
     },
     async close() {
       await client.close();
@@ -146,7 +159,7 @@ export async function startWarden(options: HarnessOptions): Promise<WardenHarnes
 
 /** Polls until `check` returns a truthy value or the time runs out. */
 export async function waitFor<T>(
-  check: () => T | Promise<T>,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
   timeoutMs = 10_000,
   what = 'condition',
 ): Promise<T> {

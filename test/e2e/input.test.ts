@@ -28,7 +28,7 @@ describe('bad input', () => {
     const result = await warden.client.callTool({ name: 'fx__nope', arguments: {} });
     expect(result.isError).toBe(true);
     expect(textOf(result)).toMatch(/unknown tool "fx__nope"/);
-    const [event] = warden.callEvents('fx__nope');
+    const [event] = await warden.callEvents('fx__nope');
     expect(event).toMatchObject({ type: 'call.rejected' });
   });
 
@@ -37,7 +37,7 @@ describe('bad input', () => {
     const result = await warden.client.callTool({ name: 'fx__echo', arguments: { text: 'x'.repeat(5000) } });
     expect(result.isError).toBe(true);
     expect(textOf(result)).toMatch(/5\d{3} bytes, over the limit of 1024 bytes/);
-    const [event] = warden.callEvents('fx__echo');
+    const [event] = await warden.callEvents('fx__echo');
     expect(event).toMatchObject({ type: 'call.rejected' });
     expect(event!.data.argsBytes).toBeGreaterThan(5000);
   });
@@ -48,7 +48,7 @@ describe('bad input', () => {
       name: 'fx__secret_echo',
       arguments: { password: 'hunter2', token: 'abc123', note: 'key AKIAABCDEFGHIJKLMNOP here' },
     });
-    const [intent, outcome] = warden.callEvents('fx__secret_echo');
+    const [intent, outcome] = await warden.callEvents('fx__secret_echo');
     const stored = JSON.stringify(intent!.data) + JSON.stringify(outcome!.data);
     expect(stored).not.toContain('hunter2');
     expect(stored).not.toContain('abc123');
