@@ -6,6 +6,8 @@ import { registerDemoCommand } from './demo.js';
 import { registerInitCommand } from './init.js';
 import { registerPolicyCommands } from './policy.js';
 import { registerAuditCommands } from './audit.js';
+import { registerReviewCommands } from './review.js';
+import { registerRequestsCommands } from './requests.js';
 
 /** Builds the command tree (exported so tests can run commands in-process). */
 export function createProgram(): Command {
@@ -18,5 +20,7 @@ export function createProgram(): Command {
   registerInitCommand(program);
   registerPolicyCommands(program);
   registerAuditCommands(program);
+  registerReviewCommands(program);
+  registerRequestsCommands(program);
   return program;
 }

@@ -7,6 +7,7 @@ import { loadPolicyFiles, openRegexCheckCache, watchPolicyFiles } from '../polic
 import { openAuditStore } from '../audit/index.js';
 import { Gateway } from '../gateway/gateway.js';
 import { AuditWriter } from '../gateway/audit-writer.js';
+import { startApprovals } from './serve-approvals.js';
 import type { PolicyRef } from '../gateway/pipeline.js';
 import { createLogger } from '../log.js';
 import { errorMessage } from '../errors.js';
@@ -68,7 +69,16 @@ export async function runServe(options: ServeOptions): Promise<void> {
     },
   });
 
-  const gateway = new Gateway({ config, policy, audit, logger, sessionId, version: WARDEN_VERSION });
+  const approvals = await startApprovals({ config, audit: store, sessionId, logger });
+  const gateway = new Gateway({
+    config,
+    policy,
+    audit,
+    logger,
+    sessionId,
+    version: WARDEN_VERSION,
+    ...(approvals.gate ? { approvals: approvals.gate } : {}),
+  });
   const started = gateway.startDownstreams();
   const transport = new StdioServerTransport();
 
@@ -78,6 +88,7 @@ export async function runServe(options: ServeOptions): Promise<void> {
     stopping = true;
     logger.info(`stopping (${why})`);
     watcher.close();
+    await approvals.close();
     await gateway.close();
     append('gateway.stopped', { pid: process.pid, reason: why });
     audit.close();

@@ -1,6 +1,7 @@
 // The warden.yaml schema. Types come from the schema (z.infer), so the two never drift. Every message says what is
 // expected, in the operator's words; load.ts adds `file:line:column` and the key path in front.
 import { z } from 'zod';
+import { MAX_TIMEOUT_MS, parseDuration } from '../policy/schema.js';
 
 type RawIssue = z.core.$ZodRawIssue;
 
@@ -174,27 +175,134 @@ const principalObjectSchema = settings(
     id: z.string({ error: expecting('a string (a stable id, e.g. an email)') }).min(1, 'must not be empty'),
     name: z.string({ error: expecting('a string') }).optional(),
     email: z.string({ error: expecting('a string') }).optional(),
+    /** Microsoft Entra object id: with the other fields, what separation of duties compares. */
+    entraObjectId: z
+      .string({ error: expecting('a string (the Microsoft Entra object id, a GUID)') })
+      .min(1, 'must not be empty')
+      .optional(),
   },
   PRINCIPAL_WHAT,
 );
 
 /** The human the agent acts for. A string is shorthand for `{ id }`. */
-export const principalSchema = oneOf<{ id: string; name?: string | undefined; email?: string | undefined }>(
-  (value) => {
-    if (typeof value === 'string') {
-      return z
-        .string()
-        .min(1, `must not be empty; expected ${PRINCIPAL_WHAT}`)
-        .transform((id) => ({ id }));
-    }
-    if (isRecord(value)) return principalObjectSchema;
-    return value === undefined || value === null
-      ? `missing: expected ${PRINCIPAL_WHAT}`
-      : `expected ${PRINCIPAL_WHAT}`;
-  },
-);
+export const principalSchema = oneOf<{
+  id: string;
+  name?: string | undefined;
+  email?: string | undefined;
+  entraObjectId?: string | undefined;
+}>((value) => {
+  if (typeof value === 'string') {
+    return z
+      .string()
+      .min(1, `must not be empty; expected ${PRINCIPAL_WHAT}`)
+      .transform((id) => ({ id }));
+  }
+  if (isRecord(value)) return principalObjectSchema;
+  return value === undefined || value === null
+    ? `missing: expected ${PRINCIPAL_WHAT}`
+    : `expected ${PRINCIPAL_WHAT}`;
+});
 
 export const SERVER_NAME_PATTERN = /^[a-zA-Z0-9_-]{1,48}$/;
+
+/** Server names Warden keeps for itself: its own tools are exposed as `warden__*`. */
+export const RESERVED_SERVER_NAMES: readonly string[] = ['warden'];
+
+/** Reviewer ids and group names (keys under `reviewers` and `groups`). */
+export const REVIEWER_ID_PATTERN = /^[a-zA-Z0-9_.@-]{1,64}$/;
+
+/** A reviewer API token as config keeps it: `sha256:` and the token's sha256 in lowercase hex. */
+export const TOKEN_HASH_PATTERN = /^sha256:[0-9a-f]{64}$/;
+
+const DURATION_WHAT = 'a duration such as 30s, 15m, 2h, or a whole number of milliseconds';
+
+/** `30s`, `15m`, `2h`, `1d`, `500ms`, or a number of milliseconds; parsed to milliseconds. */
+function duration(what: string) {
+  return z
+    .union(
+      [
+        z.number().int(`expected ${DURATION_WHAT}`).positive('must be longer than 0'),
+        z.string().regex(/^\d+(ms|s|m|h|d)$/, `expected ${DURATION_WHAT} (${what})`),
+      ],
+      { error: () => `expected ${DURATION_WHAT} (${what})` },
+    )
+    .transform(parseDuration)
+    .refine((ms) => ms > 0 && ms <= MAX_TIMEOUT_MS, 'must be longer than 0 and at most 7 days');
+}
+
+const reviewerSchema = settings(
+  {
+    name: z.string({ error: expecting('a string (shown on cards and in the audit log)') }).optional(),
+    email: z
+      .string({ error: expecting('a string (the email or UPN a channel knows the reviewer by)') })
+      .min(1, 'must not be empty')
+      .optional(),
+    entraObjectId: z
+      .string({ error: expecting('a string (the Microsoft Entra object id Teams reports, a GUID)') })
+      .min(1, 'must not be empty')
+      .optional(),
+    tokenHash: z
+      .string({ error: expecting('a string: sha256: and 64 hex digits') })
+      .regex(
+        TOKEN_HASH_PATTERN,
+        "expected sha256: followed by 64 lowercase hex digits, the hash of the reviewer's API token (`warden review token --reviewer <id>` prints both); never the token itself",
+      )
+      .optional(),
+  },
+  "a mapping of the reviewer's identities (name, email, entraObjectId, tokenHash)",
+);
+
+const idRecord = <T extends z.ZodType>(value: T, what: string, keyWhat: string) =>
+  z.record(z.string().regex(REVIEWER_ID_PATTERN), value, {
+    error: (issue) => {
+      if (issue.code === 'invalid_key') {
+        return `not a valid ${keyWhat}: use letters, digits, _, ., @ and - (at most 64 characters)`;
+      }
+      return expecting(what)(issue);
+    },
+  });
+
+const approvalsSchema = settings(
+  {
+    /** How long reviewers have when the policy rule sets no timeout, in ms. */
+    defaultTimeout: duration('how long reviewers have to decide').default(900_000),
+    /**
+     * Longest a `tools/call` is held open, in ms, per MCP client name (`clientInfo.name`); `default` for the rest.
+     * Hosts cap tool calls (Claude Desktop's `claude-ai` at about a minute), so hold less than that.
+     */
+    holdLimits: z
+      .record(z.string().min(1, 'must not be empty'), duration('how long to hold a call'), {
+        error: expecting('a mapping of MCP client name (or "default") to a duration, e.g. { default: 5m }'),
+      })
+      .transform((limits): Record<string, number> => ({ default: 300_000, 'claude-ai': 50_000, ...limits }))
+      .prefault({}),
+    /** Interval of progress heartbeats while a call is held, in ms. */
+    heartbeat: duration('the progress heartbeat interval').default(5_000),
+    /** How often a waiting gateway reads the database, in ms. */
+    poll: duration('how often a waiting gateway checks for a decision').default(200),
+    /** How long a gateway waits for a live review service before failing closed, in ms. */
+    reviewServiceGrace: duration('how long to wait for a review service').default(3_000),
+  },
+  'a mapping of approval settings (defaultTimeout, holdLimits, heartbeat, poll, reviewServiceGrace)',
+);
+
+const reviewServiceSchema = settings(
+  {
+    host: z
+      .string({ error: expecting('a string (the address to listen on)') })
+      .min(1)
+      .default('127.0.0.1'),
+    port: z
+      .number({ error: expecting('a port number') })
+      .int('must be a whole number')
+      .min(0, 'must be 0 (any free port) or more')
+      .max(65_535, 'must be at most 65535')
+      .default(3978),
+    /** Run the review service inside `warden serve` (one user on one machine). */
+    inProcess: z.boolean({ error: expecting('true or false') }).default(false),
+  },
+  'a mapping of review service settings (host, port, inProcess)',
+);
 
 const positiveMs = (what: string) =>
   z
@@ -277,9 +385,73 @@ export const configSchema = settings(
         error: () => 'expected one of "debug", "info", "warn", "error", "silent"',
       })
       .default('info'),
+    /** Reviewer id → the identities channels know them by. Policy rules name them as `user:<id>`. */
+    reviewers: idRecord(
+      reviewerSchema,
+      'a mapping of reviewer id to their identities',
+      'reviewer id',
+    ).default({}),
+    /** Group name → reviewer ids. Policy rules name them as `group:<name>`. */
+    groups: idRecord(
+      z
+        .array(z.string({ error: expecting('a string (a reviewer id)') }), {
+          error: expecting('a list of reviewer ids, e.g. [bob, carol]'),
+        })
+        .min(1, 'a group needs at least one reviewer'),
+      'a mapping of group name to a list of reviewer ids',
+      'group name',
+    ).default({}),
+    approvals: approvalsSchema.prefault({}),
+    review: reviewServiceSchema.prefault({}),
   },
   'a mapping of settings',
-);
+).superRefine(checkReferences);
+
+/** Checks across sections, once each section is valid: names that must exist, be unique, or are reserved. */
+function checkReferences(
+  config: {
+    servers: Record<string, unknown>;
+    reviewers: Record<string, { tokenHash?: string | undefined }>;
+    groups: Record<string, string[]>;
+  },
+  ctx: z.RefinementCtx,
+): void {
+  for (const name of Object.keys(config.servers)) {
+    if (RESERVED_SERVER_NAMES.includes(name.toLowerCase())) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['servers', name],
+        message: `the server name "${name}" is reserved (Warden's own tools are ${name}__*); rename this server`,
+      });
+    }
+  }
+  const reviewerIds = Object.keys(config.reviewers);
+  for (const [group, members] of Object.entries(config.groups)) {
+    members.forEach((member, index) => {
+      if (Object.hasOwn(config.reviewers, member)) return;
+      const known = reviewerIds.length > 0 ? `defined: ${reviewerIds.join(', ')}` : 'none are defined';
+      ctx.addIssue({
+        code: 'custom',
+        path: ['groups', group, index],
+        message: `"${member}" is not a reviewer; define it under reviewers: (${known})`,
+      });
+    });
+  }
+  const byHash = new Map<string, string>();
+  for (const [id, reviewer] of Object.entries(config.reviewers)) {
+    if (reviewer.tokenHash === undefined) continue;
+    const other = byHash.get(reviewer.tokenHash);
+    if (other !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['reviewers', id, 'tokenHash'],
+        message: `is the same as reviewer "${other}"'s; every reviewer needs their own token`,
+      });
+    } else {
+      byHash.set(reviewer.tokenHash, id);
+    }
+  }
+}
 
 const TYPE_WORDS: Record<string, string> = {
   string: 'a string',
@@ -321,6 +493,9 @@ export type ServerConfig = z.infer<typeof serverSchema>;
 export type StdioServerConfig = z.infer<typeof stdioServerSchema>;
 export type HttpServerConfig = z.infer<typeof httpServerSchema>;
 export type Principal = z.infer<typeof principalSchema>;
+export type ReviewerConfig = z.infer<typeof reviewerSchema>;
+export type ApprovalsConfig = z.infer<typeof approvalsSchema>;
+export type ReviewServiceConfig = z.infer<typeof reviewServiceSchema>;
 
 export function isStdioServer(server: ServerConfig): server is StdioServerConfig {
   return 'command' in server;

@@ -25,6 +25,8 @@ import type { WardenConfig } from '../config/schema.js';
 import { DownstreamConnection, type DownstreamEvents } from './downstream.js';
 import { buildNameMap, type NamedEntry } from './naming.js';
 import { createCallPipeline, type AuditSink, type PolicyRef, type ToolTarget } from './pipeline.js';
+import type { ApprovalGate } from './approval-gate.js';
+import { WARDEN_TOOLS, callWardenTool, isWardenTool } from './warden-tools.js';
 
 export interface GatewayOptions {
   config: WardenConfig;
@@ -33,6 +35,8 @@ export interface GatewayOptions {
   logger: Logger;
   sessionId: string;
   version: string;
+  /** Parks calls that need approval; without it they fail closed and Warden's own tools are not listed. */
+  approvals?: ApprovalGate;
 }
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -126,11 +130,13 @@ export class Gateway {
       callTimeoutMs: config.gateway.callTimeoutMs,
       excerptChars: config.audit.excerptChars,
       logger,
+      ...(this.options.approvals ? { approvals: this.options.approvals } : {}),
     });
+    const gate = this.options.approvals;
 
     this.server.setRequestHandler(ListToolsRequestSchema, async () => {
       await this.initialStart;
-      const tools: Tool[] = [];
+      const tools: Tool[] = gate ? [...WARDEN_TOOLS] : [];
       for (const [name, target] of this.toolMap) tools.push({ ...target.item, name });
       return { tools };
     });
@@ -138,6 +144,21 @@ export class Gateway {
     this.server.setRequestHandler(CallToolRequestSchema, async (request, extra: Extra) => {
       await this.initialStart;
       const exposedName = request.params.name;
+      if (gate && isWardenTool(exposedName)) {
+        const token = request.params._meta?.progressToken;
+        return callWardenTool(gate, exposedName, request.params.arguments, {
+          clientName: this.server.getClientVersion()?.name,
+          signal: extra.signal,
+          sendProgress:
+            token === undefined
+              ? undefined
+              : (params) =>
+                  extra.sendNotification({
+                    method: 'notifications/progress',
+                    params: { ...params, progressToken: token },
+                  } as ServerNotification),
+        });
+      }
       return pipeline({
         exposedName,
         target: this.toolMap.get(exposedName),

@@ -11,6 +11,7 @@ import { createRedactor, hashArguments } from '../redact/index.js';
 import { maskedValues, resultExcerpt } from './result-excerpt.js';
 import type { DownstreamConnection } from './downstream.js';
 import type { NamedEntry } from './naming.js';
+import type { ApprovalGate, ProgressSender } from './approval-gate.js';
 
 /** Where events go (the batching AuditWriter). `appendDurable` resolves once the event is committed. */
 export interface AuditSink {
@@ -27,7 +28,16 @@ export interface ToolTarget extends NamedEntry<Tool> {
   connection: DownstreamConnection;
 }
 
+/** How a forwarded call talks back: its cancel signal, its `_meta`, and where progress goes. */
+interface ForwardIo {
+  signal: AbortSignal;
+  meta: Record<string, unknown> | undefined;
+  sendProgress?: (params: Record<string, unknown>) => Promise<void>;
+}
+
 export interface PipelineDeps {
+  /** Parks calls whose policy action is `approve`; without it such calls fail closed. */
+  approvals?: ApprovalGate;
   policy: PolicyRef;
   audit: AuditSink;
   principal: Principal;
@@ -144,31 +154,87 @@ export function createCallPipeline(deps: PipelineDeps): (request: CallRequest) =
       );
     }
 
+    const secrets = maskedValues(argsRecord, redactedArgs);
+    const ruleIds = intent.rules.map((r) => r.ruleId);
+    if (verdict.action === 'approve' && deps.approvals) {
+      const gate = deps.approvals;
+      const relay = relayFor(request);
+      return gate.park(
+        {
+          id: requestId,
+          exposedName: request.exposedName,
+          argsHash: intent.argsHash,
+          run: (signal, sendProgress) =>
+            forward(target, argsRecord, requestId, request.exposedName, redact, secrets, {
+              signal,
+              meta: request.meta,
+              ...(sendProgress ? { sendProgress: (p) => sendProgress(p as never) } : {}),
+            }),
+          deny: (reason, status) =>
+            record('call.denied', requestId, {
+              reason,
+              risk: verdict.risk,
+              action: verdict.action,
+              rules: ruleIds,
+              approval: status,
+            }),
+        },
+        {
+          server: target.server,
+          tool: target.name,
+          exposedName: request.exposedName,
+          argsHash: intent.argsHash,
+          argsRedacted: redactedArgs,
+          risk: verdict.risk,
+          reason: verdict.reason,
+          rules: ruleIds,
+          policyVersion: verdict.policyVersion,
+          agent: intent.agent,
+          reviewerSpecs: verdict.reviewers,
+          quorum: verdict.quorum,
+          timeoutMs: verdict.timeoutMs,
+        },
+        { clientName: intent.agent.name, signal: request.signal, sendProgress: relay },
+      );
+    }
+
     if (verdict.action !== 'allow') {
       const failClosed = verdict.action === 'approve';
       const reason = failClosed
-        ? `this call needs human approval (${ruleSummary(verdict)}: ${verdict.reason}), and this Warden has no approval channel yet, so it fails closed`
+        ? `this call needs human approval (${ruleSummary(verdict)}: ${verdict.reason}), and no approvals are configured (reviewers and a review service), so it fails closed`
         : `${verdict.reason} (${ruleSummary(verdict)})`;
       record('call.denied', requestId, {
         reason,
         risk: verdict.risk,
         action: verdict.action,
-        rules: intent.rules.map((r) => r.ruleId),
+        rules: ruleIds,
         ...(failClosed ? { failClosed: true } : {}),
       });
       return errorResult(`Warden denied this call: ${reason}. It was not run.`);
     }
 
-    return forward(request, target, argsRecord, requestId, redact, maskedValues(argsRecord, redactedArgs));
+    return forward(target, argsRecord, requestId, request.exposedName, redact, secrets, {
+      signal: request.signal,
+      meta: request.meta,
+      sendProgress: request.sendProgress,
+    });
   };
 
+  /** Sends progress with the caller's own token, when the caller asked for progress. */
+  function relayFor(request: CallRequest): ProgressSender | undefined {
+    const token = request.meta?.progressToken;
+    if (token === undefined) return undefined;
+    return (params) => request.sendProgress({ ...params, progressToken: token });
+  }
+
   async function forward(
-    request: CallRequest,
     target: ToolTarget,
     args: Record<string, unknown>,
     requestId: string,
+    exposedName: string,
     redact: Redact,
     secrets: string[],
+    io: ForwardIo,
   ): Promise<CallToolResult> {
     const started = performance.now();
     const outcome = (status: CallOutcomeStatus, fields: Partial<CallOutcomeData>) => {
@@ -183,17 +249,17 @@ export function createCallPipeline(deps: PipelineDeps): (request: CallRequest) =
       record('call.outcome', requestId, data as unknown as Record<string, unknown>);
     };
 
-    const { progressToken, ...restMeta } = request.meta ?? {};
+    const { progressToken, ...restMeta } = io.meta ?? {};
     const params: Record<string, unknown> = { name: target.name, arguments: args };
     if (Object.keys(restMeta).length > 0) params._meta = restMeta;
     try {
       const result = await target.connection.request('tools/call', params, {
-        signal: request.signal,
+        signal: io.signal,
         timeoutMs: deps.callTimeoutMs,
         ...(progressToken !== undefined
           ? {
               onprogress: (progress) => {
-                void request.sendProgress({ ...progress, progressToken }).catch(() => undefined);
+                void io.sendProgress?.({ ...progress, progressToken }).catch(() => undefined);
               },
             }
           : {}),
@@ -208,16 +274,16 @@ export function createCallPipeline(deps: PipelineDeps): (request: CallRequest) =
       return result as CallToolResult;
     } catch (error) {
       const message = errorMessage(error);
-      if (request.signal.aborted) {
+      if (io.signal.aborted) {
         outcome('cancelled', {
-          error: `cancelled by the client: ${String(request.signal.reason ?? message)}`,
+          error: `cancelled by the client: ${String(io.signal.reason ?? message)}`,
         });
         throw error;
       }
       if (error instanceof WardenError && error.code === 'DOWNSTREAM_TIMEOUT') {
         outcome('timeout', { error: message });
         return errorResult(
-          `Warden stopped waiting for "${request.exposedName}" after ${deps.callTimeoutMs} ms without a result or progress (gateway.callTimeoutMs) and cancelled it downstream; whether it took effect is unknown.`,
+          `Warden stopped waiting for "${exposedName}" after ${deps.callTimeoutMs} ms without a result or progress (gateway.callTimeoutMs) and cancelled it downstream; whether it took effect is unknown.`,
         );
       }
       outcome('failed', { error: redact(message) as string });

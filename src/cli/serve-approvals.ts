@@ -1,0 +1,85 @@
+// The approvals side of `warden serve`: the broker on the shared database, this session's registration and
+// heartbeat, clean-up after gateways that died, the gate that parks calls, and optionally the review service in-process.
+import { openApprovalBroker, reviewersFromConfig } from '../approvals/index.js';
+import { startReviewService, type ReviewService } from '../approvals/review-service.js';
+import type { AuditStore } from '../audit/index.js';
+import type { WardenConfig } from '../config/schema.js';
+import { ApprovalGate } from '../gateway/approval-gate.js';
+import type { Logger } from '../log.js';
+
+const GATEWAY_HEARTBEAT_MS = 5_000;
+
+export interface ApprovalsRuntime {
+  /** Undefined when no reviewers are configured: calls that need approval then fail closed. */
+  gate: ApprovalGate | undefined;
+  close(): Promise<void>;
+}
+
+/** True while a process with this pid exists (EPERM means it exists but is not ours). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export async function startApprovals(options: {
+  config: WardenConfig;
+  audit: AuditStore;
+  sessionId: string;
+  logger: Logger;
+}): Promise<ApprovalsRuntime> {
+  const { config, audit, sessionId, logger } = options;
+  if (Object.keys(config.reviewers).length === 0) {
+    return { gate: undefined, close: async () => undefined };
+  }
+  const broker = openApprovalBroker({
+    database: config.database,
+    audit,
+    reviewers: reviewersFromConfig(config.reviewers),
+    groups: config.groups,
+    requester: config.principal,
+    logger,
+  });
+  broker.registerGateway(sessionId, process.pid);
+  const abandoned = broker.abandonOrphans(isAlive);
+  if (abandoned.length > 0) {
+    logger.warn(
+      `marked ${abandoned.length} request(s) of gateways that died as abandoned: ${abandoned.join(', ')}`,
+    );
+  }
+  const heartbeat = setInterval(() => broker.heartbeatGateway(sessionId), GATEWAY_HEARTBEAT_MS);
+  heartbeat.unref();
+
+  let review: ReviewService | undefined;
+  if (config.review.inProcess) {
+    review = await startReviewService({ config, logger, audit });
+    logger.info(`review service running in-process at ${review.url}`);
+  }
+
+  const settings = config.approvals;
+  const gate = new ApprovalGate({
+    broker,
+    session: sessionId,
+    logger,
+    settings: {
+      defaultTimeoutMs: settings.defaultTimeout,
+      holdLimitsMs: settings.holdLimits,
+      heartbeatMs: settings.heartbeat,
+      pollMs: settings.poll,
+      reviewServiceGraceMs: settings.reviewServiceGrace,
+    },
+  });
+  return {
+    gate,
+    async close() {
+      clearInterval(heartbeat);
+      gate.releaseAll('the gateway stopped while the call waited for approval');
+      broker.unregisterGateway(sessionId);
+      await review?.close();
+      broker.close();
+    },
+  };
+}
