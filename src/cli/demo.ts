@@ -1,5 +1,7 @@
-// `warden demo`: Warden in front of the real filesystem MCP server in a temp folder, a scripted agent making a
-// harmless read, a write that needs approval, and a read of a secrets file; then the audit log, verified.
+// `warden demo`: Warden in front of the real filesystem MCP server in a temp folder, with the review service
+// in-process. A scripted agent reads (allowed), writes twice (a scripted reviewer approves one and rejects the
+// other through the reviewers' HTTP API) and reads a secrets file (denied); then the audit log, verified.
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -9,6 +11,8 @@ import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import { hashToken } from '../approvals/identity.js';
 import { openAuditStore } from '../audit/index.js';
 import { formatRequestTable } from './audit.js';
 import { packagePoliciesDir } from '../config/init.js';
@@ -35,6 +39,49 @@ function textOf(result: unknown): string {
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
 
+/** The demo reviewer's API token; only its hash goes in the config, as an operator would do. */
+const REVIEWER_TOKEN = randomBytes(24).toString('base64url');
+
+interface PendingRequest {
+  id: string;
+  exposedName: string;
+  risk: string;
+  reason: string;
+  rules: string[];
+  arguments: unknown;
+  argsHash: string;
+}
+
+/** Plays the reviewer: waits for the request to show up in the reviewers' API and decides it. */
+async function decideAsReviewer(
+  reviewUrl: string,
+  decision: 'approve' | 'reject',
+  comment: string,
+): Promise<PendingRequest> {
+  const headers = { authorization: `Bearer ${REVIEWER_TOKEN}`, 'content-type': 'application/json' };
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const listing = (await (await fetch(`${reviewUrl}/api/requests?status=pending`, { headers })).json()) as {
+      requests: PendingRequest[];
+    };
+    const request = listing.requests[0];
+    if (request) {
+      say(`  Dana (reviewer) sees request ${request.id}: ${request.exposedName}, risk ${request.risk}`);
+      say(`    rule ${request.rules.join(', ')}: ${request.reason}`);
+      say(`    arguments ${JSON.stringify(request.arguments).slice(0, 160)}`);
+      const response = await fetch(`${reviewUrl}/api/requests/${request.id}/decision`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ decision, comment }),
+      });
+      say(`  Dana decides: ${decision}${comment ? ` ("${comment}")` : ''} → HTTP ${response.status}`);
+      return request;
+    }
+    if (Date.now() > deadline) throw new Error('the approval request never reached the reviewers');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 export async function runDemo(options: DemoOptions): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'warden-demo-'));
   const workspace = path.join(dir, 'workspace');
@@ -44,30 +91,41 @@ export async function runDemo(options: DemoOptions): Promise<void> {
 
   const policies = packagePoliciesDir();
   const configPath = path.join(dir, 'warden.yaml');
+  const database = path.join(dir, 'warden.db');
   const server = filesystemServer();
   writeFileSync(
     configPath,
     stringify({
-      principal: { id: 'demo@example.com', name: 'Demo User' },
-      database: path.join(dir, 'warden.db'),
+      principal: { id: 'demo@example.com', name: 'Demo User', email: 'demo@example.com' },
+      database,
       policies: [path.join(policies, 'default.yaml'), path.join(policies, 'filesystem.yaml')],
       servers: { fs: { command: server.command, args: [...server.args, workspace] } },
+      reviewers: { dana: { name: 'Dana', email: 'dana@example.com', tokenHash: hashToken(REVIEWER_TOKEN) } },
+      groups: { approvers: ['dana'] },
+      approvals: { defaultReviewers: ['group:approvers'], heartbeat: '1s', poll: '100ms' },
+      review: { inProcess: true, host: '127.0.0.1', port: 0 },
     }),
   );
 
   say('Warden demo');
   say(`  config:    ${configPath}`);
   say(`  workspace: ${workspace} (served by @modelcontextprotocol/server-filesystem)`);
+  say("  reviewer:  Dana, deciding through the reviewers' HTTP API of the in-process review service");
   say();
 
   const cli = fileURLToPath(new URL('./index.js', import.meta.url));
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [cli, 'serve', '--config', configPath, '--log-level', 'warn'],
-    stderr: 'inherit',
+    args: [cli, 'serve', '--config', configPath, '--log-level', 'info'],
+    stderr: 'pipe',
+  });
+  let serveLog = '';
+  transport.stderr?.on('data', (chunk: Buffer) => {
+    serveLog += chunk.toString('utf8');
   });
   const agent = new Client({ name: 'demo-agent', version: '1.0.0' });
   await agent.connect(transport);
+  let approvedId = '';
   try {
     const { tools } = await agent.listTools();
     say(
@@ -76,33 +134,60 @@ export async function runDemo(options: DemoOptions): Promise<void> {
         .map((t) => t.name)
         .join(', ')}, …`,
     );
+    const reviewUrl = serveLog.match(/review service running in-process at (\S+)/)?.[1];
+    if (!reviewUrl) throw new Error(`the in-process review service did not start:\n${serveLog}`);
     say();
-    const steps: Array<[string, string, Record<string, unknown>]> = [
-      ['reads the README (harmless)', 'fs__read_text_file', { path: path.join(workspace, 'README.md') }],
-      [
-        'overwrites the README (a change)',
-        'fs__write_file',
-        { path: path.join(workspace, 'README.md'), content: 'gone' },
-      ],
-      ['reads the .env secrets file', 'fs__read_text_file', { path: path.join(workspace, '.env') }],
-    ];
-    for (const [what, name, args] of steps) {
-      const result = await agent.callTool({ name, arguments: args });
-      const verdict = result.isError ? 'BLOCKED' : 'ran';
+
+    const call = async (
+      what: string,
+      name: string,
+      args: Record<string, unknown>,
+      reviewer?: () => Promise<unknown>,
+    ) => {
       say(`• The agent ${what}: ${name}`);
-      say(`  ${verdict}: ${textOf(result).replace(/\s+/g, ' ').slice(0, 320)}`);
+      const pending = agent.callTool({ name, arguments: args }, CallToolResultSchema, {
+        onprogress: () => undefined,
+        resetTimeoutOnProgress: true,
+      });
+      await reviewer?.();
+      const result = await pending;
+      say(`  ${result.isError ? 'BLOCKED' : 'ran'}: ${textOf(result).replace(/\s+/g, ' ').slice(0, 320)}`);
       say();
-    }
+    };
+    await call('reads the README (harmless)', 'fs__read_text_file', {
+      path: path.join(workspace, 'README.md'),
+    });
+    await call(
+      'rewrites the README (needs a human)',
+      'fs__write_file',
+      { path: path.join(workspace, 'README.md'), content: '# Quarterly plan\nShip it on Friday.\n' },
+      async () => {
+        approvedId = (await decideAsReviewer(reviewUrl, 'approve', 'looks right')).id;
+      },
+    );
+    await call(
+      'overwrites the plan with nonsense',
+      'fs__write_file',
+      { path: path.join(workspace, 'README.md'), content: 'lorem ipsum' },
+      () => decideAsReviewer(reviewUrl, 'reject', 'that would throw the plan away'),
+    );
+    await call('reads the .env secrets file', 'fs__read_text_file', { path: path.join(workspace, '.env') });
   } finally {
     await agent.close();
   }
 
-  const store = openAuditStore(path.join(dir, 'warden.db'), { readonly: true });
+  const store = openAuditStore(database, { readonly: true });
   try {
     say('The audit log (warden audit list):');
     say(formatRequestTable(store.listRequests({})));
-    const verdict = store.verify();
     say();
+    const story = store.getRequest(approvedId);
+    if (story) {
+      say(`The approved request's story (warden audit show ${approvedId}):`);
+      for (const event of story.events) say(`  #${event.seq} ${event.ts} ${event.type}`);
+      say();
+    }
+    const verdict = store.verify();
     say(
       verdict.ok
         ? `Hash chain intact over ${verdict.count} events (warden audit verify).`

@@ -66,6 +66,7 @@ export async function startApprovals(options: {
     logger,
     settings: {
       defaultTimeoutMs: settings.defaultTimeout,
+      defaultReviewers: settings.defaultReviewers,
       holdLimitsMs: settings.holdLimits,
       heartbeatMs: settings.heartbeat,
       pollMs: settings.poll,

@@ -266,6 +266,15 @@ const approvalsSchema = settings(
   {
     /** How long reviewers have when the policy rule sets no timeout, in ms. */
     defaultTimeout: duration('how long reviewers have to decide').default(900_000),
+    /** Reviewers for rules that name none (`group:<name>` or `user:<id>`); the example policies name none. */
+    defaultReviewers: z
+      .array(
+        z
+          .string({ error: expecting('a string such as group:oncall or user:bob') })
+          .regex(/^(user|group):[a-zA-Z0-9_.@-]{1,64}$/, 'reviewers are written user:<id> or group:<name>'),
+        { error: expecting('a list of reviewers, e.g. [group:oncall]') },
+      )
+      .default([]),
     /**
      * Longest a `tools/call` is held open, in ms, per MCP client name (`clientInfo.name`); `default` for the rest.
      * Hosts cap tool calls (Claude Desktop's `claude-ai` at about a minute), so hold less than that.
@@ -283,7 +292,7 @@ const approvalsSchema = settings(
     /** How long a gateway waits for a live review service before failing closed, in ms. */
     reviewServiceGrace: duration('how long to wait for a review service').default(3_000),
   },
-  'a mapping of approval settings (defaultTimeout, holdLimits, heartbeat, poll, reviewServiceGrace)',
+  'a mapping of approval settings (defaultTimeout, defaultReviewers, holdLimits, heartbeat, poll, reviewServiceGrace)',
 );
 
 const reviewServiceSchema = settings(

@@ -44,6 +44,8 @@ export interface GateBroker {
 
 export interface ApprovalSettings {
   defaultTimeoutMs: number;
+  /** Reviewer specs for rules that name none. */
+  defaultReviewers: string[];
   /** Longest hold per MCP client name; `default` for the rest. */
   holdLimitsMs: Record<string, number>;
   heartbeatMs: number;
@@ -136,6 +138,8 @@ export class ApprovalGate {
       created = this.broker.createRequest({
         ...request,
         id: call.id,
+        reviewerSpecs:
+          request.reviewerSpecs.length > 0 ? request.reviewerSpecs : this.settings.defaultReviewers,
         timeoutMs: request.timeoutMs ?? this.settings.defaultTimeoutMs,
         gatewaySession: this.session,
         gatewayPid: process.pid,

@@ -60,6 +60,7 @@ describe('approval config', () => {
     expect(config.groups).toEqual({ dba: ['bob', 'carol.c@corp'] });
     expect(config.approvals).toEqual({
       defaultTimeout: 1_800_000,
+      defaultReviewers: [],
       holdLimits: { default: 300_000, 'claude-ai': 50_000 },
       heartbeat: 2_000,
       poll: 100,
@@ -79,6 +80,7 @@ describe('approval config', () => {
     expect(config.groups).toEqual({});
     expect(config.approvals).toEqual({
       defaultTimeout: 900_000,
+      defaultReviewers: [],
       holdLimits: { default: 300_000, 'claude-ai': 50_000 },
       heartbeat: 5_000,
       poll: 200,
