@@ -18,6 +18,16 @@ function downstreamCalls(statePath: string, name: string): Array<Record<string, 
     .filter((l) => l.event === 'call' && l.name === name);
 }
 
+/** The audit event types of one request, in order, once the request has reached `last`. */
+async function storyOf(dbPath: string, requestId: string, last: string): Promise<string[]> {
+  const types = () =>
+    readEvents(dbPath)
+      .filter((e) => e.requestId === requestId)
+      .map((e) => e.type);
+  await waitFor(() => types().includes(last), 5_000, `${last} for ${requestId}`);
+  return types();
+}
+
 const requestIdOf = (text: string) => text.match(/request ([A-Za-z0-9_-]{10,})/)?.[1];
 
 describe('approvals end to end', () => {
@@ -153,6 +163,10 @@ describe('approvals end to end', () => {
     const result = await call;
     expect(result.structuredContent).toEqual({ sum: 3 });
     expect(downstreamCalls(setup.statePath, 'add')).toHaveLength(1);
+    const story = await storyOf(setup.warden.dbPath, pending.id, 'call.outcome');
+    expect(story.filter((t) => t === 'approval.decision')).toHaveLength(2);
+    expect(story.filter((t) => t === 'approval.refused')).toHaveLength(1);
+    expect(story.indexOf('approval.approved')).toBeGreaterThan(story.lastIndexOf('approval.decision'));
   });
 
   it('refuses self-approval and unlisted reviewers, and records the refusals', async () => {
@@ -199,6 +213,9 @@ describe('approvals end to end', () => {
     expect(JSON.stringify(late.json)).toMatch(/already/);
     expect((await call).isError).toBeFalsy();
     expect(downstreamCalls(setup.statePath, 'echo')).toHaveLength(1);
+    const story = await storyOf(setup.warden.dbPath, pending.id, 'call.outcome');
+    expect(story).toContain('approval.refused');
+    expect(story).not.toContain('approval.rejected');
   });
 
   it('expires a request nobody decided, denies the call, and refuses a decision after expiry', async () => {
@@ -239,6 +256,9 @@ describe('approvals end to end', () => {
     expect(late.status).toBe(409);
     await new Promise((r) => setTimeout(r, 500));
     expect(downstreamCalls(setup.statePath, 'echo')).toHaveLength(0);
+    const story = await storyOf(setup.warden.dbPath, pending.id, 'call.denied');
+    expect(story).toEqual(expect.arrayContaining(['approval.cancelled', 'approval.refused', 'call.denied']));
+    expect(story).not.toContain('call.outcome');
   });
 
   it('keeps an SDK client with resetTimeoutOnProgress alive past its own timeout with heartbeats', async () => {
@@ -260,6 +280,10 @@ describe('approvals end to end', () => {
     expect(textOf(result)).toContain('patience');
     expect(progress.length).toBeGreaterThanOrEqual(5);
     expect(progress.every((p, i) => i === 0 || p > progress[i - 1]!)).toBe(true);
+    const story = await storyOf(setup.warden.dbPath, pending.id, 'call.outcome');
+    expect(story).toEqual(
+      expect.arrayContaining(['approval.requested', 'approval.approved', 'approval.executing']),
+    );
   });
 
   it('answers at once without a progress token, and the agent waits through warden__await_approval', async () => {
@@ -285,6 +309,9 @@ describe('approvals end to end', () => {
     expect(again.isError).toBe(true);
     expect(textOf(again)).toMatch(/already run|runs once/);
     expect(downstreamCalls(setup.statePath, 'echo')).toHaveLength(1);
+    const story = await storyOf(setup.warden.dbPath, id, 'call.outcome');
+    expect(story.filter((t) => t === 'approval.executing')).toHaveLength(1);
+    expect(story.filter((t) => t === 'call.outcome')).toHaveLength(1);
   });
 
   it('marks a killed gateway’s pending request abandoned on the next start, and it never runs', async () => {
