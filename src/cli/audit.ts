@@ -13,7 +13,7 @@ import {
   type ExportSink,
   type RequestSummary,
 } from '../audit/index.js';
-import { loadConfigFile, resolveConfigPath } from '../config/load.js';
+import { databasePath, printable, withDatabaseOptions, type DatabaseOptions } from './database-options.js';
 import { WardenError, errorMessage } from '../errors.js';
 import { excerpt } from '../redact/index.js';
 
@@ -21,11 +21,6 @@ import { excerpt } from '../redact/index.js';
 export interface AuditCliIo {
   stdout: ExportSink;
   stderr: { write(text: string): unknown };
-}
-
-interface DatabaseOptions {
-  db?: string;
-  config?: string;
 }
 
 interface ListOptions extends DatabaseOptions {
@@ -252,21 +247,6 @@ function eventLine(event: AuditEvent): string {
   return printable(`${event.seq}  ${event.ts}  ${event.type}  ${excerpt(JSON.stringify(event.data), 160)}`);
 }
 
-function withDatabaseOptions(command: Command): Command {
-  return command
-    .option('--db <file>', 'the audit database (default: `database` from the config)')
-    .option(
-      '-c, --config <file>',
-      'warden.yaml to read the database path from (default: $WARDEN_CONFIG, ./warden.yaml)',
-    );
-}
-
-/** `--db`, else the config's `database`. */
-function databasePath(options: DatabaseOptions): string {
-  if (options.db !== undefined) return path.resolve(options.db);
-  return loadConfigFile(resolveConfigPath(options.config)).config.database;
-}
-
 function parseLimit(text: string | undefined): number | undefined {
   return text === undefined ? undefined : parseWhole('--limit', text, 1);
 }
@@ -306,13 +286,4 @@ async function writeFile(file: string, write: (sink: ExportSink) => Promise<numb
 
 function shortTime(iso: string): string {
   return iso.replace('T', ' ').slice(0, 19);
-}
-
-/** C0/C1 controls, line and paragraph separators, bidirectional overrides. */
-// eslint-disable-next-line no-control-regex
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-
-/** Security: text from agents and tools must not drive the auditor's terminal (escape sequences, fake lines). */
-function printable(text: string): string {
-  return text.replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

@@ -1,5 +1,4 @@
 // `warden requests list | show`: the operator's view of approval requests (pending, decided, expired…), read-only.
-import path from 'node:path';
 import type { Command } from 'commander';
 import { openApprovalStore, type ApprovalStore } from '../approvals/store.js';
 import {
@@ -8,7 +7,7 @@ import {
   type ApprovalRequestView,
   type ApprovalStatus,
 } from '../approvals/types.js';
-import { loadConfigFile, resolveConfigPath } from '../config/load.js';
+import { databasePath, printable, withDatabaseOptions, type DatabaseOptions } from './database-options.js';
 import { WardenError, errorMessage } from '../errors.js';
 import { excerpt } from '../redact/index.js';
 
@@ -16,11 +15,6 @@ import { excerpt } from '../redact/index.js';
 export interface RequestsCliIo {
   stdout: { write(text: string): unknown };
   stderr: { write(text: string): unknown };
-}
-
-interface DatabaseOptions {
-  db?: string;
-  config?: string;
 }
 
 interface ListOptions extends DatabaseOptions {
@@ -219,30 +213,6 @@ function parseLimit(text: string | undefined): number | undefined {
   return value;
 }
 
-function withDatabaseOptions(command: Command): Command {
-  return command
-    .option('--db <file>', 'the Warden database (default: `database` from the config)')
-    .option(
-      '-c, --config <file>',
-      'warden.yaml to read the database path from (default: $WARDEN_CONFIG, ./warden.yaml)',
-    );
-}
-
-/** `--db`, else the config's `database`. */
-function databasePath(options: DatabaseOptions): string {
-  if (options.db !== undefined) return path.resolve(options.db);
-  return loadConfigFile(resolveConfigPath(options.config)).config.database;
-}
-
 function shortTime(iso: string): string {
   return iso.replace('T', ' ').slice(0, 19);
-}
-
-/** C0/C1 controls, line and paragraph separators, bidirectional overrides. */
-// eslint-disable-next-line no-control-regex
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-
-/** Security: text from agents and reviewers must not drive the operator's terminal (escape sequences, fake lines). */
-function printable(text: string): string {
-  return text.replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

@@ -4,43 +4,23 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../log.js';
 import { errorMessage } from '../errors.js';
-import type {
-  ApprovalRequest,
-  ApprovalRequestView,
-  ApprovalStatus,
-  DecisionResult,
-} from '../approvals/types.js';
+import type { ApprovalBroker, CreateApprovalInput } from '../approvals/broker.js';
+import type { ApprovalRequest, ApprovalRequestView, ApprovalStatus } from '../approvals/types.js';
 import { formatDuration } from '../approvals/duration.js';
 
-/** What the gate needs of the broker (src/approvals/broker.ts). */
-export interface GateBroker {
-  createRequest(input: {
-    id: string;
-    server: string;
-    tool: string;
-    exposedName: string;
-    argsHash: string;
-    argsRedacted: unknown;
-    risk: string;
-    reason: string;
-    rules: string[];
-    policyVersion: string;
-    agent: { name?: string; version?: string };
-    reviewerSpecs: string[];
-    quorum: number;
-    timeoutMs: number;
-    gatewaySession: string;
-    gatewayPid: number;
-  }): ApprovalRequest;
-  get(id: string): ApprovalRequestView | undefined;
-  version(id: string): number | undefined;
-  answer(id: string, text: string): DecisionResult;
-  expireIfDue(id: string): boolean;
-  cancel(id: string, reason: string): boolean;
-  fail(id: string, reason: string): boolean;
-  consume(id: string, argsHash: string): boolean;
-  liveReviewService(maxAgeMs: number): boolean;
-}
+/** What the gate needs of the broker. */
+export type GateBroker = Pick<
+  ApprovalBroker,
+  | 'createRequest'
+  | 'get'
+  | 'version'
+  | 'answer'
+  | 'expireIfDue'
+  | 'cancel'
+  | 'fail'
+  | 'consume'
+  | 'liveReviewService'
+>;
 
 export interface ApprovalSettings {
   defaultTimeoutMs: number;
