@@ -36,6 +36,8 @@ export interface ChannelContext {
   config: WardenConfig;
   reviewers: readonly Reviewer[];
   logger: Logger;
+  /** The address the service will listen on (`--host` or `review.host`): a channel may refuse an unsafe one. */
+  host?: string;
 }
 
 /** A channel and the HTTP routes it serves (the Teams bot's `POST /api/messages`), mounted on the service's server. */

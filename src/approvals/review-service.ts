@@ -16,6 +16,7 @@ import { createBearerAuthenticator } from './http/auth.js';
 import { healthRoute } from './http/routes.js';
 import { closeServer, createApiServer, listen, type Route } from './http/server.js';
 import { reviewersFromConfig } from './identity.js';
+import { teamsChannel } from './teams/channel.js';
 import type { ApprovalRequestView, Reviewer } from './types.js';
 
 export interface ReviewServiceOptions {
@@ -26,7 +27,7 @@ export interface ReviewServiceOptions {
   host?: string;
   /** Overrides `config.review.port` (`--port`); 0 picks a free port (see `address`). */
   port?: number;
-  /** The channels to run, each built once the broker is open. Default: the reviewers' HTTP API. */
+  /** The channels to run, each built once the broker is open. Default: defaultChannels(config). */
   channels?: readonly ChannelFactory[];
   /** Where approval events go. Default: an audit store of the service's own on `config.database`. */
   audit?: AuditSink;
@@ -134,17 +135,14 @@ export class ReviewService {
         ...(options.now ? { now: options.now } : {}),
       });
       const routes: Route[] = [healthRoute()];
-      for (const factory of options.channels ?? [httpApiChannel]) {
-        const setup = await factory({ broker, config, reviewers, logger });
+      const host = options.host ?? config.review.host;
+      for (const factory of options.channels ?? defaultChannels(config)) {
+        const setup = await factory({ broker, config, reviewers, logger, host });
         channels.push(setup.channel);
         routes.push(...(setup.routes ?? []));
       }
       server = createApiServer({ routes, authenticate: createBearerAuthenticator(reviewers), logger });
-      const address = await listen(
-        server,
-        options.host ?? config.review.host,
-        options.port ?? config.review.port,
-      );
+      const address = await listen(server, host, options.port ?? config.review.port);
       const service = new ReviewService(nanoid(), { broker, auditStore, channels, server, address }, options);
       service.run();
       logger.debug(
@@ -377,6 +375,11 @@ export class ReviewService {
       );
     }
   }
+}
+
+/** The channels a service runs unless told otherwise: the reviewers' HTTP API, and Teams when `teams:` is set. */
+export function defaultChannels(config: WardenConfig): ChannelFactory[] {
+  return config.teams ? [httpApiChannel, teamsChannel] : [httpApiChannel];
 }
 
 /** Starts a review service (see ReviewService.open): `warden review`, or `warden serve` with `review.inProcess`. */

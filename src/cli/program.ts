@@ -8,6 +8,7 @@ import { registerPolicyCommands } from './policy.js';
 import { registerAuditCommands } from './audit.js';
 import { registerReviewCommands } from './review.js';
 import { registerRequestsCommands } from './requests.js';
+import { registerTeamsCommands } from './teams.js';
 
 /** Builds the command tree (exported so tests can run commands in-process). */
 export function createProgram(): Command {
@@ -22,5 +23,6 @@ export function createProgram(): Command {
   registerAuditCommands(program);
   registerReviewCommands(program);
   registerRequestsCommands(program);
+  registerTeamsCommands(program);
   return program;
 }

@@ -69,8 +69,11 @@ export async function runReview(options: ReviewOptions, io: ReviewCliIo): Promis
     ...(options.host === undefined ? {} : { host: options.host }),
     ...(port === undefined ? {} : { port }),
   });
+  const bot = service.channels.some((c) => c.name === 'teams')
+    ? `; Teams bot ${service.url}/api/messages`
+    : '';
   io.stderr.write(
-    `warden review: listening on ${service.url} (reviewers' API ${service.url}/api/requests; channels ${service.channels.map((c) => c.name).join(', ')}; config ${configPath}; database ${config.database})\n`,
+    `warden review: listening on ${service.url} (reviewers' API ${service.url}/api/requests${bot}; channels ${service.channels.map((c) => c.name).join(', ')}; config ${configPath}; database ${config.database})\n`,
   );
   const why = await stopped;
   io.stderr.write(`warden review: stopping (${why})\n`);

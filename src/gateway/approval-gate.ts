@@ -4,7 +4,7 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../log.js';
 import { errorMessage } from '../errors.js';
-import type { ApprovalBroker, CreateApprovalInput } from '../approvals/broker.js';
+import type { ApprovalBroker } from '../approvals/broker.js';
 import type { ApprovalRequest, ApprovalRequestView, ApprovalStatus } from '../approvals/types.js';
 import { formatDuration } from '../approvals/duration.js';
 

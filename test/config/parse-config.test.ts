@@ -103,7 +103,7 @@ describe('parseConfig', () => {
   it('lists the known keys when no key is close to an unknown one', () => {
     const error = parseError(yaml('principal: alice', 'policies: [p.yaml]', 'servers: {}', 'colour: blue'));
     expect(error.message).toBe(
-      'warden.yaml:4:1: unknown key "colour" (expected one of: principal, database, policies, servers, gateway, audit, logLevel, reviewers, groups, approvals, review)',
+      'warden.yaml:4:1: unknown key "colour" (expected one of: principal, database, policies, servers, gateway, audit, logLevel, reviewers, groups, approvals, review, teams)',
     );
   });
 
