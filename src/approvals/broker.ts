@@ -397,6 +397,14 @@ export class ApprovalBroker {
     return consumed;
   }
 
+  /**
+   * Records how the approved call went (its `call.outcome` is in the audit log already), so channels can show it:
+   * "Approved by Bob at 14:02 — ran in 120 ms". Only once, and only for a consumed request.
+   */
+  recordRun(id: string, durationMs: number, status: string): boolean {
+    return this.store.write(() => this.store.recordRun(id, durationMs, status));
+  }
+
   /** Records that a channel posted the request (`approval.notified`); `details` is kept for updating it later. */
   recordNotified(
     id: string,

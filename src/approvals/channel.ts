@@ -2,7 +2,7 @@
 // available) and keeps what they see current. Every channel (the HTTP API now, Teams next) implements this.
 import type { WardenConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
-import type { ApprovalBroker } from './broker.js';
+import type { ApprovalBroker, AuditSink } from './broker.js';
 import { HTTP_API_CHANNEL, reviewerApiRoutes } from './http/routes.js';
 import type { Route } from './http/server.js';
 import type { ApprovalRequestView, Reviewer } from './types.js';
@@ -38,6 +38,8 @@ export interface ChannelContext {
   logger: Logger;
   /** The address the service will listen on (`--host` or `review.host`): a channel may refuse an unsafe one. */
   host?: string;
+  /** The audit log, for what a channel does on its own (a Teams conversation registered). */
+  audit?: AuditSink;
 }
 
 /** A channel and the HTTP routes it serves (the Teams bot's `POST /api/messages`), mounted on the service's server. */

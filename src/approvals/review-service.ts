@@ -137,7 +137,7 @@ export class ReviewService {
       const routes: Route[] = [healthRoute()];
       const host = options.host ?? config.review.host;
       for (const factory of options.channels ?? defaultChannels(config)) {
-        const setup = await factory({ broker, config, reviewers, logger, host });
+        const setup = await factory({ broker, config, reviewers, logger, host, audit });
         channels.push(setup.channel);
         routes.push(...(setup.routes ?? []));
       }

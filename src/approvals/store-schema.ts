@@ -87,6 +87,11 @@ export const APPROVALS_MIGRATIONS: readonly string[] = [
     last_seen   TEXT NOT NULL
   );
   `,
+  `
+  -- How the approved call went once it ran: shown on the Teams card ("ran in 120 ms").
+  ALTER TABLE approval_requests ADD COLUMN ran_ms REAL;
+  ALTER TABLE approval_requests ADD COLUMN run_status TEXT;
+  `,
 ];
 
 /** The approval schema version this build writes and reads. */

@@ -52,6 +52,8 @@ interface RequestRow {
   decided_at: string | null;
   outcome_reason: string | null;
   consumed_at: string | null;
+  ran_ms: number | null;
+  run_status: string | null;
   version: number;
 }
 
@@ -231,6 +233,11 @@ export class ApprovalStore {
     return this.sql.consume.run({ id, args_hash: argsHash, at }).changes === 1;
   }
 
+  /** Records how the consumed call went (once), and bumps the version so channels refresh their cards. */
+  recordRun(id: string, ms: number, status: string): boolean {
+    return this.sql.recordRun.run({ id, ms, status }).changes === 1;
+  }
+
   /** Records the distinct-people count and bumps the version. */
   setApprovals(id: string, approvals: number): void {
     this.sql.setApprovals.run({ id, approvals });
@@ -385,6 +392,8 @@ function rowToRequest(row: RequestRow): ApprovalRequest {
   if (row.decided_at !== null) request.decidedAt = row.decided_at;
   if (row.outcome_reason !== null) request.outcomeReason = row.outcome_reason;
   if (row.consumed_at !== null) request.consumedAt = row.consumed_at;
+  if (row.ran_ms !== null) request.ranMs = row.ran_ms;
+  if (row.run_status !== null) request.runStatus = row.run_status;
   return request;
 }
 
@@ -494,6 +503,10 @@ function prepareStatements(db: Database.Database) {
     consume: db.prepare<[{ id: string; args_hash: string; at: string }]>(
       `UPDATE approval_requests SET consumed_at = @at, version = version + 1
        WHERE id = @id AND status = 'approved' AND consumed_at IS NULL AND args_hash = @args_hash`,
+    ),
+    recordRun: db.prepare<[{ id: string; ms: number; status: string }]>(
+      `UPDATE approval_requests SET ran_ms = @ms, run_status = @status, version = version + 1
+       WHERE id = @id AND consumed_at IS NOT NULL AND ran_ms IS NULL`,
     ),
     setApprovals: db.prepare<[{ id: string; approvals: number }]>(
       'UPDATE approval_requests SET approvals = @approvals, version = version + 1 WHERE id = @id',

@@ -113,6 +113,9 @@ export interface ApprovalRequest {
   outcomeReason?: string;
   /** Set once, when the approved call starts running: single use. */
   consumedAt?: string;
+  /** How long the approved call ran, and how it ended (`ok`, `tool_error`, `failed`), once it has. */
+  ranMs?: number;
+  runStatus?: string;
   /** Bumped on every change, so a waiter can tell something happened. */
   version: number;
 }

@@ -19,6 +19,7 @@ export type GateBroker = Pick<
   | 'cancel'
   | 'fail'
   | 'consume'
+  | 'recordRun'
   | 'liveReviewService'
 >;
 
@@ -286,7 +287,15 @@ export class ApprovalGate {
         held.deny(reason, 'approved');
         return text(`Warden did not run this call: ${reason}.`, true);
       }
-      return held.run(signal, sendProgress);
+      const started = performance.now();
+      let status = 'failed';
+      try {
+        const result = await held.run(signal, sendProgress);
+        status = result.isError ? 'tool_error' : 'ok';
+        return result;
+      } finally {
+        this.broker.recordRun(held.id, Math.round(performance.now() - started), status);
+      }
     }
     const status = request?.status ?? 'failed';
     const reason = request?.outcomeReason ?? `the approval request is ${status}`;

@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { describe, expect, test } from 'vitest';
 import { START, useBrokers, viaToken } from './helpers.js';
+import { APPROVALS_SCHEMA_VERSION } from '../../src/approvals/store-schema.js';
 
 const open = useBrokers();
 
@@ -46,7 +47,7 @@ describe('two connections on one file', () => {
     t.create('req-1');
     const db = new Database(t.file, { readonly: true });
     try {
-      expect(db.prepare('SELECT version FROM approvals_meta').all()).toEqual([{ version: 1 }]);
+      expect(db.prepare('SELECT version FROM approvals_meta').all()).toEqual([{ version: APPROVALS_SCHEMA_VERSION }]);
       const tables = db
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
         .all()

@@ -1,6 +1,7 @@
 // The Teams bot over HTTP, end to end: real teams-ai and botbuilder in a real review service, activities posted to
 // `POST /api/messages` as Teams posts them, and a Bot Connector stand-in recording what the bot sends back. The bot
 // runs in local-only mode (no app id); its JWT checks are covered by security.test.ts.
+import { openAuditStore } from '../../src/audit/index.js';
 import { describe, expect, test } from 'vitest';
 import { startReviewService } from '../../src/approvals/review-service.js';
 import { teamsChannel } from '../../src/approvals/teams/channel.js';
@@ -117,6 +118,15 @@ describe('registering a conversation', () => {
       ]);
     } finally {
       store.close();
+    }
+    const audit = openAuditStore(b.config.database, { readonly: true });
+    try {
+      const registered = [...audit.events()].filter((e) => e.type === 'teams.conversation_registered');
+      expect(registered.map((e) => e.data)).toMatchObject([
+        { group: 'dba', conversationId: DBA_CHANNEL, tenantId: TENANT, reviewerId: 'bob' },
+      ]);
+    } finally {
+      audit.close();
     }
   });
 

@@ -62,6 +62,17 @@ function registerHere(
     registeredBy: `${reviewer.id} (${activity.from.aadObjectId})`,
     registeredAt: handlers.now().toISOString(),
   });
+  handlers.audit?.append({
+    type: 'teams.conversation_registered',
+    data: {
+      group,
+      conversationId: reference.conversation.id,
+      tenantId: reference.conversation.tenantId ?? null,
+      serviceUrl: reference.serviceUrl,
+      reviewerId: reviewer.id,
+      entraObjectId: activity.from.aadObjectId ?? null,
+    },
+  });
   handlers.logger.info(
     `teams: ${reviewer.id} registered conversation ${reference.conversation.id} for ${group === ANY_GROUP ? 'every group' : `group ${group}`}`,
   );

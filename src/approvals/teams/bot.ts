@@ -4,7 +4,7 @@
 // folder, behind the ApprovalChannel interface.
 import { Application, TeamsAdapter } from '@microsoft/teams-ai';
 import type { Activity, ConversationReference } from 'botbuilder';
-import type { ApprovalBroker } from '../broker.js';
+import type { ApprovalBroker, AuditSink } from '../broker.js';
 import type { ApprovalChannel } from '../channel.js';
 import type { Route } from '../http/server.js';
 import type { Reviewer } from '../types.js';
@@ -34,6 +34,8 @@ export interface TeamsBotOptions {
   host: string;
   logger?: Logger;
   now?: () => Date;
+  /** Registrations are recorded here (`teams.conversation_registered`). */
+  audit?: AuditSink;
 }
 
 export interface TeamsBot {

@@ -92,7 +92,13 @@ export function reviewerEntraIds(request: ApprovalRequestView, reviewers: readon
 }
 
 function cardContext(request: ApprovalRequestView, nonce: string, reviewers: readonly Reviewer[], now: Date) {
-  return { now, nonce, reviewerEntraIds: reviewerEntraIds(request, reviewers), reviewers };
+  return {
+    now,
+    nonce,
+    reviewerEntraIds: reviewerEntraIds(request, reviewers),
+    reviewers,
+    ...(request.ranMs !== undefined ? { ranInMs: request.ranMs } : {}),
+  };
 }
 
 /** The card a reviewer of the request sees: the comment box and buttons while it is pending, the outcome after. */
@@ -262,6 +268,7 @@ export const teamsChannel: ChannelFactory = async (context) => {
     database: context.config.database,
     host: context.host ?? context.config.review.host,
     logger: context.logger,
+    ...(context.audit ? { audit: context.audit } : {}),
   });
   return { channel: bot.channel, routes: [bot.route] };
 };
