@@ -47,7 +47,9 @@ describe('two connections on one file', () => {
     t.create('req-1');
     const db = new Database(t.file, { readonly: true });
     try {
-      expect(db.prepare('SELECT version FROM approvals_meta').all()).toEqual([{ version: APPROVALS_SCHEMA_VERSION }]);
+      expect(db.prepare('SELECT version FROM approvals_meta').all()).toEqual([
+        { version: APPROVALS_SCHEMA_VERSION },
+      ]);
       const tables = db
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
         .all()
