@@ -13,6 +13,7 @@ export const REQUEST_STATUSES: readonly RequestStatus[] = [
   'cancelled',
   'timeout',
   'in_flight',
+  'pending_approval',
 ];
 
 /** A `requests` view row as SQLite returns it. */
@@ -39,6 +40,8 @@ export interface RequestRow {
   error: string | null;
   excerpt: string | null;
   policy_version: string | null;
+  approved_by: string | null;
+  rejected_by: string | null;
 }
 
 const RELATIVE_UNITS_MS: Record<string, number> = {
@@ -113,7 +116,15 @@ export function rowToSummary(row: RequestRow): RequestSummary {
     error: row.error,
     excerpt: row.excerpt,
     policyVersion: row.policy_version,
+    approvedBy: approvers(row.approved_by),
+    rejectedBy: row.rejected_by,
   };
+}
+
+function approvers(text: string | null): string[] {
+  if (text === null) return [];
+  const parsed = parseJson(text);
+  return Array.isArray(parsed) ? parsed.map(String) : [];
 }
 
 /** Stored JSON that fails to parse (an edited row) is shown as its text; verify() reports the edit. */

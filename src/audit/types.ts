@@ -83,7 +83,7 @@ export interface AuditEvent extends AuditEventInput {
 }
 
 /** Where a request ended up, as the `requests` view computes it from its last terminal event. */
-export type RequestStatus = 'denied' | 'rejected' | CallOutcomeStatus | 'in_flight';
+export type RequestStatus = 'denied' | 'rejected' | CallOutcomeStatus | 'in_flight' | 'pending_approval';
 
 /**
  * One tool call as an auditor sees it: a row of the `requests` view, camelCased. Fields that a request never reached
@@ -109,7 +109,11 @@ export interface RequestSummary {
   action: string | null;
   /** Ids of the rules that fired. */
   rules: string[];
-  /** What was decided in the end: `deny` when the call was denied, else the policy action; null when rejected. */
+  /**
+   * What was decided in the end: `deny` when the policy denied it; for calls that needed approval `approved`, or how
+   * the approval ended (`rejected`, `expired`, `cancelled`, `abandoned`, `failed`); else the policy action; null when
+   * the call was rejected as bad input.
+   */
   decision: string | null;
   status: RequestStatus;
   durationMs: number | null;
@@ -120,6 +124,10 @@ export interface RequestSummary {
   error: string | null;
   /** Redacted, shortened result text. */
   excerpt: string | null;
+  /** Reviewer ids whose approvals reached the quorum. */
+  approvedBy: string[];
+  /** The reviewer who rejected it. */
+  rejectedBy: string | null;
   policyVersion: string | null;
 }
 

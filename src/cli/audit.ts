@@ -184,6 +184,7 @@ export function formatRequestTable(requests: readonly RequestSummary[]): string 
     'TOOL',
     'RISK',
     'DECISION',
+    'BY',
     'STATUS',
     'DURATION',
   ];
@@ -196,6 +197,7 @@ export function formatRequestTable(requests: readonly RequestSummary[]): string 
       r.exposedName ?? '-',
       r.risk ?? '-',
       r.decision ?? '-',
+      decidedBy(r) ?? '-',
       r.status,
       r.durationMs === null ? '-' : `${r.durationMs} ms`,
     ].map((cell) => printable(excerpt(cell, 48))),
@@ -209,6 +211,12 @@ export function formatRequestTable(requests: readonly RequestSummary[]): string 
         .trimEnd(),
     )
     .join('\n');
+}
+
+/** Who approved (every approver of the quorum) or who rejected; null when no human decided. */
+function decidedBy(summary: RequestSummary): string | null {
+  if (summary.approvedBy.length > 0) return summary.approvedBy.join(', ');
+  return summary.rejectedBy;
 }
 
 /** The readable `warden audit show` text: summary fields, then one line per event. */
@@ -225,6 +233,7 @@ export function formatRequestDetails(summary: RequestSummary, events: readonly A
     ['policy action', summary.action],
     ['rules', summary.rules.length > 0 ? summary.rules.join(', ') : null],
     ['decision', summary.decision],
+    ['decided by', decidedBy(summary)],
     ['status', summary.status],
     ['duration', summary.durationMs === null ? null : `${summary.durationMs} ms`],
     ['finished', summary.finishedAt],

@@ -59,7 +59,7 @@ describe('warden audit list', () => {
     expect(stderr).toBe('');
     const lines = stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(
-      /^TIME \(UTC\)\s+REQUEST\s+PRINCIPAL\s+AGENT\s+TOOL\s+RISK\s+DECISION\s+STATUS\s+DURATION$/,
+      /^TIME \(UTC\)\s+REQUEST\s+PRINCIPAL\s+AGENT\s+TOOL\s+RISK\s+DECISION\s+BY\s+STATUS\s+DURATION$/,
     );
     expect(lines.slice(1).map((line) => line.split(/\s{2,}/)[1])).toEqual([
       'req-flying',
@@ -68,9 +68,9 @@ describe('warden audit list', () => {
       'req-ok',
     ]);
     expect(lines[4]).toMatch(
-      /^2025-03-01 09:00:00\s+req-ok\s+alice@example\.com\s+claude-code\/1\.2\.3\s+fs__write_file\s+medium\s+allow\s+ok\s+31 ms$/,
+      /^2025-03-01 09:00:00\s+req-ok\s+alice@example\.com\s+claude-code\/1\.2\.3\s+fs__write_file\s+medium\s+allow\s+-\s+ok\s+31 ms$/,
     );
-    expect(lines[2]).toMatch(/req-rejected\s+-\s+-\s+fs__unknown\s+-\s+-\s+rejected\s+-$/);
+    expect(lines[2]).toMatch(/req-rejected\s+-\s+-\s+fs__unknown\s+-\s+-\s+-\s+rejected\s+-$/);
   });
 
   test('--json prints one request summary per line', async () => {

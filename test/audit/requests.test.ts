@@ -11,6 +11,15 @@ function storeWith(clock = manualClock('2025-03-01T10:00:00.000Z')): AuditStore 
   return openAuditStore(path.join(tempDir(), 'warden.db'), { now: clock.now });
 }
 
+/** The gateway's terminal event for a call whose approval ended without running it. */
+function approvalDenied(requestId: string, reason: string, approval: string) {
+  return {
+    type: 'call.denied',
+    requestId,
+    data: { reason, risk: 'high', action: 'approve', rules: ['needs-approval'], approval },
+  };
+}
+
 describe('the requests view', () => {
   test('summarizes an allowed call that succeeded', () => {
     const clock = manualClock('2025-03-01T10:00:00.000Z');
@@ -42,7 +51,47 @@ describe('the requests view', () => {
         error: null,
         excerpt: 'wrote 5 bytes',
         policyVersion: 'v1',
+        approvedBy: [],
+        rejectedBy: null,
       },
+    ]);
+    store.close();
+  });
+
+  test('shows who approved or rejected a call that needed approval, and calls still waiting for a human', () => {
+    const store = storeWith();
+    const approve = { action: 'approve', risk: 'high' } as const;
+    store.append(intent('req-approved', approve));
+    store.append({
+      type: 'approval.requested',
+      requestId: 'req-approved',
+      data: { reviewers: ['bob', 'carol'] },
+    });
+    store.append({
+      type: 'approval.approved',
+      requestId: 'req-approved',
+      data: { approvedBy: ['bob', 'carol'] },
+    });
+    store.append(outcome('req-approved'));
+    store.append(intent('req-rejected', approve));
+    store.append({ type: 'approval.rejected', requestId: 'req-rejected', data: { reviewerId: 'bob' } });
+    store.append(approvalDenied('req-rejected', 'rejected by Bob: not now', 'rejected'));
+    store.append(intent('req-expired', approve));
+    store.append(approvalDenied('req-expired', 'expired: no decision within 15m', 'expired'));
+    store.append(intent('req-waiting', approve));
+    store.append({ type: 'approval.requested', requestId: 'req-waiting', data: {} });
+
+    const byId = Object.fromEntries(store.listRequests().map((r) => [r.requestId, r]));
+    expect(byId['req-approved']).toMatchObject({
+      decision: 'approved',
+      status: 'ok',
+      approvedBy: ['bob', 'carol'],
+    });
+    expect(byId['req-rejected']).toMatchObject({ decision: 'rejected', status: 'denied', rejectedBy: 'bob' });
+    expect(byId['req-expired']).toMatchObject({ decision: 'expired', status: 'denied', approvedBy: [] });
+    expect(byId['req-waiting']).toMatchObject({ decision: 'approve', status: 'pending_approval' });
+    expect(store.listRequests({ status: 'pending_approval' }).map((r) => r.requestId)).toEqual([
+      'req-waiting',
     ]);
     store.close();
   });
