@@ -16,7 +16,7 @@ import { createBearerAuthenticator } from './http/auth.js';
 import { healthRoute } from './http/routes.js';
 import { closeServer, createApiServer, listen, type Route } from './http/server.js';
 import { reviewersFromConfig } from './identity.js';
-import { teamsChannel } from './teams/channel.js';
+import { teamsChannel } from './teams/factory.js';
 import type { ApprovalRequestView, Reviewer } from './types.js';
 
 export interface ReviewServiceOptions {

@@ -18,7 +18,7 @@ import {
   type ReviewService,
   type ReviewServiceOptions,
 } from '../../src/approvals/review-service.js';
-import { teamsChannel } from '../../src/approvals/teams/channel.js';
+import { teamsChannel } from '../../src/approvals/teams/factory.js';
 import type { ApprovalRequest } from '../../src/approvals/types.js';
 import { loadConfigFile } from '../../src/config/load.js';
 import type { WardenConfig } from '../../src/config/schema.js';

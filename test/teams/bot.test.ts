@@ -4,7 +4,7 @@
 import { openAuditStore } from '../../src/audit/index.js';
 import { describe, expect, test } from 'vitest';
 import { startReviewService } from '../../src/approvals/review-service.js';
-import { teamsChannel } from '../../src/approvals/teams/channel.js';
+import { teamsChannel } from '../../src/approvals/teams/factory.js';
 import { openTeamsConversationStore } from '../../src/approvals/teams/conversations.js';
 import { MAX_CARD_BYTES } from '../../src/approvals/teams/cards.js';
 import { WardenError } from '../../src/errors.js';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
 import { startReviewService } from '../../src/approvals/review-service.js';
-import { teamsChannel } from '../../src/approvals/teams/channel.js';
+import { teamsChannel } from '../../src/approvals/teams/factory.js';
 import { openTeamsConversationStore } from '../../src/approvals/teams/conversations.js';
 import { runReview } from '../../src/cli/review.js';
 import { loadConfigFile, parseConfig } from '../../src/config/load.js';

@@ -4,7 +4,7 @@ import type { Activity, TurnContext } from 'botbuilder';
 import { findReviewer } from '../identity.js';
 import type { Reviewer } from '../types.js';
 import type { Logger } from '../../log.js';
-import type { TeamsBotOptions } from './bot.js';
+import type { TeamsBotOptions } from './bot-options.js';
 import {
   ANY_GROUP,
   baseConversationId,

@@ -4,15 +4,14 @@
 // folder, behind the ApprovalChannel interface.
 import { Application, TeamsAdapter } from '@microsoft/teams-ai';
 import type { Activity, ConversationReference } from 'botbuilder';
-import type { ApprovalBroker, AuditSink } from '../broker.js';
 import type { ApprovalChannel } from '../channel.js';
 import type { Route } from '../http/server.js';
-import type { Reviewer } from '../types.js';
 import { SILENT_LOGGER, type Logger } from '../../log.js';
 import { createBotRoute, type Refusal } from './adapter-http.js';
 import { VERB_DECISIONS, onCardAction } from './bot-actions.js';
 import { createTeamsAdapter } from './bot-auth.js';
 import { onMembersAdded, onRegister, type BotHandlers } from './bot-registration.js';
+import type { TeamsBotOptions } from './bot-options.js';
 import { createTeamsApprovalChannel, type TeamsDelivery } from './channel.js';
 import { checkServiceUrl, checkTeamsStartup, checkTenant, hasAppId, type TeamsConfig } from './config.js';
 import {
@@ -22,21 +21,7 @@ import {
   type TeamsConversationStore,
 } from './conversations.js';
 
-export interface TeamsBotOptions {
-  teams: TeamsConfig;
-  broker: ApprovalBroker;
-  reviewers: readonly Reviewer[];
-  /** Group name → reviewer ids (config `groups`): who may register a group's conversation. */
-  groups: Readonly<Record<string, readonly string[]>>;
-  /** The config database: registered conversations are kept there (`teams_conversations`). */
-  database: string;
-  /** Where the review service listens: local-only mode (no app id) needs a loopback address. */
-  host: string;
-  logger?: Logger;
-  now?: () => Date;
-  /** Registrations are recorded here (`teams.conversation_registered`). */
-  audit?: AuditSink;
-}
+export type { TeamsBotOptions } from './bot-options.js';
 
 export interface TeamsBot {
   /** `POST /api/messages`, for the review service's server. */

@@ -3,7 +3,7 @@
 // goes where and remembers it (request, conversation, activity id, nonce) with the notification.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ApprovalBroker } from '../broker.js';
-import type { ApprovalChannel, ChannelFactory, ChannelNotice } from '../channel.js';
+import type { ApprovalChannel, ChannelNotice } from '../channel.js';
 import { WardenError, errorMessage } from '../../errors.js';
 import { SILENT_LOGGER, type Logger } from '../../log.js';
 import type { ApprovalRequestView, Reviewer } from '../types.js';
@@ -251,24 +251,3 @@ export function createTeamsApprovalChannel(options: TeamsChannelOptions): Approv
     },
   };
 }
-
-/**
- * The Teams channel for the review service, when `config.teams` is set. The bot (teams-ai and botbuilder, slow to
- * load) is imported only here, so `warden serve` without Teams never loads it. Its route is `POST /api/messages`.
- */
-export const teamsChannel: ChannelFactory = async (context) => {
-  const teams = context.config.teams;
-  if (!teams) throw new WardenError('USAGE', 'the Teams channel needs a teams: section in the config');
-  const { createTeamsBot } = await import('./bot.js');
-  const bot = createTeamsBot({
-    teams,
-    broker: context.broker,
-    reviewers: context.reviewers,
-    groups: context.config.groups,
-    database: context.config.database,
-    host: context.host ?? context.config.review.host,
-    logger: context.logger,
-    ...(context.audit ? { audit: context.audit } : {}),
-  });
-  return { channel: bot.channel, routes: [bot.route] };
-};

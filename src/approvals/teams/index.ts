@@ -1,6 +1,6 @@
 // Public surface of the Teams channel: the channel factory the review service uses, the bot, the conversation store
 // and the checks on the bot's settings. Importing this loads teams-ai and botbuilder (slow): the review service
-// imports `teamsChannel` from ./channel.js instead, which loads the bot only when Teams is configured.
+// imports `teamsChannel` from ./factory.js instead, which loads the bot only when Teams is configured.
 export { createTeamsBot, admitActivity } from './bot.js';
 export { VERB_DECISIONS, onCardAction } from './bot-actions.js';
 export { onMembersAdded, onRegister, reviewerOf } from './bot-registration.js';
@@ -25,8 +25,8 @@ export {
   readTeamsNotice,
   reviewerCard,
   reviewerEntraIds,
-  teamsChannel,
 } from './channel.js';
+export { teamsChannel } from './factory.js';
 export type {
   CardActivity,
   CardJson,
