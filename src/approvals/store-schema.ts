@@ -32,6 +32,9 @@ export const APPROVALS_MIGRATIONS: readonly string[] = [
     decided_at      TEXT,
     outcome_reason  TEXT,
     consumed_at     TEXT,
+    -- How the approved call went once it ran: shown on the Teams card ("ran in 120 ms").
+    ran_ms          REAL,
+    run_status      TEXT,
     version         INTEGER NOT NULL DEFAULT 1
   );
   CREATE INDEX approval_requests_status ON approval_requests (status, expires_at);
@@ -86,11 +89,6 @@ export const APPROVALS_MIGRATIONS: readonly string[] = [
     started_at  TEXT NOT NULL,
     last_seen   TEXT NOT NULL
   );
-  `,
-  `
-  -- How the approved call went once it ran: shown on the Teams card ("ran in 120 ms").
-  ALTER TABLE approval_requests ADD COLUMN ran_ms REAL;
-  ALTER TABLE approval_requests ADD COLUMN run_status TEXT;
   `,
 ];
 

@@ -40,65 +40,8 @@ export const MIGRATIONS: readonly string[] = [
   BEGIN SELECT RAISE(ABORT, 'the audit chain head cannot be deleted'); END;
 
   -- One row per tool call: its intent (or its rejection, when it never got that far) joined with its last terminal
-  -- event (call.denied, call.rejected or call.outcome). No terminal event yet means the call is in flight.
-  CREATE VIEW requests AS
-  SELECT
-    b.seq AS seq,
-    b.request_id AS request_id,
-    b.ts AS ts,
-    b.session_id AS session_id,
-    i.data ->> '$.principal.id' AS principal,
-    NULLIF(concat_ws('/', i.data ->> '$.agent.name', i.data ->> '$.agent.version'), '') AS agent,
-    i.data ->> '$.server' AS server,
-    i.data ->> '$.tool' AS tool,
-    COALESCE(i.data ->> '$.exposedName', b.data ->> '$.exposedName') AS exposed_name,
-    i.data -> '$.args' AS args,
-    i.data ->> '$.argsHash' AS args_hash,
-    i.data ->> '$.risk' AS risk,
-    i.data ->> '$.action' AS action,
-    CASE WHEN i.seq IS NULL THEN '[]' ELSE (
-      SELECT json_group_array(CASE r.type WHEN 'object' THEN r.value ->> '$.ruleId' ELSE r.value END)
-      FROM json_each(i.data, '$.rules') AS r
-    ) END AS rules,
-    CASE
-      WHEN t.type = 'call.denied' THEN 'deny'
-      WHEN i.seq IS NULL THEN NULL
-      ELSE i.data ->> '$.action'
-    END AS decision,
-    CASE t.type
-      WHEN 'call.denied' THEN 'denied'
-      WHEN 'call.rejected' THEN 'rejected'
-      WHEN 'call.outcome' THEN COALESCE(t.data ->> '$.status', 'failed')
-      ELSE 'in_flight'
-    END AS status,
-    CASE WHEN t.type = 'call.outcome' THEN t.data ->> '$.durationMs' END AS duration_ms,
-    t.ts AS finished_at,
-    COALESCE(
-      CASE WHEN t.type IN ('call.denied', 'call.rejected') THEN t.data ->> '$.reason' END,
-      i.data ->> '$.reason'
-    ) AS reason,
-    CASE WHEN t.type = 'call.outcome' THEN t.data ->> '$.error' END AS error,
-    CASE WHEN t.type = 'call.outcome' THEN t.data ->> '$.excerpt' END AS excerpt,
-    i.data ->> '$.policyVersion' AS policy_version
-  FROM events AS b
-  LEFT JOIN events AS i ON i.seq = b.seq AND b.type = 'call.intent'
-  LEFT JOIN events AS t ON t.seq = (
-    SELECT MAX(x.seq) FROM events AS x
-    WHERE x.request_id = b.request_id AND x.type IN ('call.denied', 'call.rejected', 'call.outcome')
-  )
-  -- The unary + keeps newest-first listings on the rowid, so they stop early.
-  WHERE +b.type IN ('call.intent', 'call.rejected')
-    AND b.request_id IS NOT NULL
-    -- The base row is the request's first intent; a rejection only when the request has no intent.
-    AND NOT EXISTS (
-      SELECT 1 FROM events AS y
-      WHERE y.request_id = b.request_id
-        AND ((y.type = b.type AND y.seq < b.seq) OR (b.type = 'call.rejected' AND y.type = 'call.intent'))
-    );
-  `,
-  `
-  -- Approvals: who approved or rejected, the approval's end as the decision, and calls waiting for a human.
-  DROP VIEW requests;
+  -- event (call.denied, call.rejected or call.outcome), and who approved or rejected it. No terminal event yet means
+  -- the call is in flight, or waiting for a human (pending_approval).
   CREATE VIEW requests AS
   SELECT
     b.seq AS seq,

@@ -13,7 +13,13 @@ import {
   type ExportSink,
   type RequestSummary,
 } from '../audit/index.js';
-import { databasePath, printable, withDatabaseOptions, type DatabaseOptions } from './database-options.js';
+import {
+  type DatabaseOptions,
+  databasePath,
+  formatTable,
+  printable,
+  withDatabaseOptions,
+} from './database-options.js';
 import { WardenError, errorMessage } from '../errors.js';
 import { excerpt } from '../redact/index.js';
 
@@ -202,15 +208,7 @@ export function formatRequestTable(requests: readonly RequestSummary[]): string 
       r.durationMs === null ? '-' : `${r.durationMs} ms`,
     ].map((cell) => printable(excerpt(cell, 48))),
   );
-  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]!.length)));
-  return [header, ...rows]
-    .map((row) =>
-      row
-        .map((cell, i) => cell.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  return formatTable(header, rows);
 }
 
 /** Who approved (every approver of the quorum) or who rejected; null when no human decided. */

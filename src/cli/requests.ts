@@ -7,7 +7,13 @@ import {
   type ApprovalRequestView,
   type ApprovalStatus,
 } from '../approvals/types.js';
-import { databasePath, printable, withDatabaseOptions, type DatabaseOptions } from './database-options.js';
+import {
+  type DatabaseOptions,
+  databasePath,
+  formatTable,
+  printable,
+  withDatabaseOptions,
+} from './database-options.js';
 import { WardenError, errorMessage } from '../errors.js';
 import { excerpt } from '../redact/index.js';
 
@@ -114,15 +120,7 @@ export function formatApprovalTable(requests: readonly ApprovalRequestView[]): s
       shortTime(r.expiresAt),
     ].map((cell) => printable(excerpt(cell, 48))),
   );
-  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]!.length)));
-  return [header, ...rows]
-    .map((row) =>
-      row
-        .map((cell, i) => cell.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  return formatTable(header, rows);
 }
 
 /** The readable `warden requests show` text: every field, then decisions, messages and notifications in order. */

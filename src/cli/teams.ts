@@ -9,7 +9,7 @@ import {
 } from '../approvals/teams/conversations.js';
 import { loadConfigFile, resolveConfigPath } from '../config/load.js';
 import { errorMessage } from '../errors.js';
-import { printable, withDatabaseOptions, type DatabaseOptions } from './database-options.js';
+import { type DatabaseOptions, formatTable, printable, withDatabaseOptions } from './database-options.js';
 
 /** Where the teams commands write. Defaults to the process's streams; tests pass their own. */
 export interface TeamsCliIo {
@@ -63,15 +63,7 @@ export function formatConversationTable(conversations: readonly ListedConversati
       c.registeredAt ? c.registeredAt.replace('T', ' ').slice(0, 19) : '-',
     ].map(printable),
   );
-  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]!.length)));
-  return [header, ...rows]
-    .map((row) =>
-      row
-        .map((cell, i) => cell.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  return formatTable(header, rows);
 }
 
 /** Registers `warden teams …` on the program. */
