@@ -13,7 +13,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import process from 'node:process';
 import { URL, fileURLToPath } from 'node:url';
-import { connectTarget, readPeakRssMb, runLoad } from './measure.mjs';
+import { connectTarget, readCpuMs, readPeakRssMb, runLoad } from './measure.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const FIXTURE = join(ROOT, 'test', 'fixtures', 'fixture-server.mjs');
@@ -154,7 +154,13 @@ async function main() {
         const entry = connected.get(target.label);
         if (!entry) continue;
         if (settings.warmup > 0) await runLoad(entry.client, target.tool, settings.warmup, concurrency);
+        const cpuBefore = readCpuMs(entry.pid);
         const stats = await runLoad(entry.client, target.tool, calls, concurrency);
+        const cpuAfter = readCpuMs(entry.pid);
+        stats.cpuUsPerCall =
+          cpuBefore === null || cpuAfter === null || stats.calls === 0
+            ? null
+            : ((cpuAfter - cpuBefore) * 1000) / stats.calls;
         ((rounds[target.label] ??= {})[`c${concurrency}`] ??= []).push(stats);
         if (stats.errors > 0) {
           print(
@@ -187,6 +193,7 @@ async function main() {
     'calls/s',
     'p50 ms',
     'p99 ms',
+    'cpu µs/call',
     'errors',
     'startup ms',
     'peak RSS MB',
@@ -201,6 +208,7 @@ async function main() {
         fixed(stats.callsPerSecond, 0),
         fixed(stats.p50Ms, 3),
         fixed(stats.p99Ms, 3),
+        stats.cpuUsPerCall == null ? 'n/a' : fixed(stats.cpuUsPerCall, 0),
         String(stats.errors),
         fixed(result.startupMs, 0),
         result.peakRssMb === null ? 'n/a' : fixed(result.peakRssMb, 1),
@@ -208,7 +216,10 @@ async function main() {
     }
   }
   printTable(rows);
-  print('(peak RSS is the process the client spawned: the fixture for "direct", the proxy otherwise)');
+  print(
+    '(cpu and peak RSS are of the process the client spawned: the fixture for "direct", the proxy otherwise;' +
+      ' cpu is user + system time of all its threads per call, steadier than calls/s on a shared machine)',
+  );
   print();
 
   /** @type {Record<string, Record<string, { throughput: number, p50: number, p99: number }>>} */

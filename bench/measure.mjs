@@ -104,6 +104,7 @@ async function callOnce(client, tool, text, timeoutMs) {
  * @property {number} p99Ms
  * @property {number} meanMs
  * @property {string} [firstError]
+ * @property {number | null} [cpuUsPerCall]  Set by the caller: CPU of the target process per call (readCpuMs).
  */
 
 /**
@@ -160,6 +161,23 @@ export function percentile(sorted, fraction) {
   if (sorted.length === 0) return Number.NaN;
   const rank = Math.max(1, Math.ceil(fraction * sorted.length));
   return sorted[rank - 1] ?? Number.NaN;
+}
+
+/**
+ * CPU time (user + system, all threads) a live process has used so far, in ms, from /proc; null where /proc is not
+ * available. Read before and after a run, it gives the process's CPU per call, which is much less noisy than
+ * throughput on a small shared machine.
+ * @param {number | null | undefined} pid
+ */
+export function readCpuMs(pid) {
+  if (!pid) return null;
+  const path = `/proc/${pid}/stat`;
+  if (!existsSync(path)) return null;
+  const stat = readFileSync(path, 'utf8');
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th, in 1/100 s.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return Number.isFinite(ticks) ? ticks * 10 : null;
 }
 
 /**

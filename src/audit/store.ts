@@ -193,45 +193,27 @@ export class AuditStore {
   }
 
   private appendLocked(inputs: readonly AuditEventInput[], build: boolean): AuditEvent[] {
-    let head = this.head();
+    const head = this.head();
+    let seq = head.seq;
+    let prevHash = head.hash;
     const stored: AuditEvent[] = [];
     const ts = this.now().toISOString();
     for (const input of inputs) {
       const dataText = serializeData(input);
-      const seq = head.seq + 1;
+      seq += 1;
       const requestId = input.requestId ?? null;
       const sessionId = input.sessionId ?? null;
-      const hash = eventHashWithData(
-        head.hash,
-        { seq, ts, type: input.type, requestId, sessionId },
-        dataText,
-      );
-      this.statements.insert.run({
-        seq,
-        ts,
-        type: input.type,
-        request_id: requestId,
-        session_id: sessionId,
-        data: dataText,
-        prev_hash: head.hash,
-        hash,
-      });
-      const prevHash = head.hash;
-      head = { seq, hash };
-      if (!build) continue;
-      const event: AuditEvent = {
-        seq,
-        ts,
-        type: input.type,
-        data: JSON.parse(dataText),
-        prevHash,
-        hash,
-      };
-      if (input.requestId !== undefined) event.requestId = input.requestId;
-      if (input.sessionId !== undefined) event.sessionId = input.sessionId;
-      stored.push(event);
+      const hash = eventHashWithData(prevHash, { seq, ts, type: input.type, requestId, sessionId }, dataText);
+      this.statements.insert.run(seq, ts, input.type, requestId, sessionId, dataText, prevHash, hash);
+      if (build) {
+        const event: AuditEvent = { seq, ts, type: input.type, data: JSON.parse(dataText), prevHash, hash };
+        if (input.requestId !== undefined) event.requestId = input.requestId;
+        if (input.sessionId !== undefined) event.sessionId = input.sessionId;
+        stored.push(event);
+      }
+      prevHash = hash;
     }
-    this.statements.setHead.run(head.seq, head.hash);
+    this.statements.setHead.run(seq, prevHash);
     return stored;
   }
 }
@@ -293,9 +275,9 @@ function migrate(db: Database.Database): void {
 
 function prepareStatements(db: Database.Database) {
   return {
-    insert: db.prepare<[Record<string, unknown>]>(
-      `INSERT INTO events (seq, ts, type, request_id, session_id, data, prev_hash, hash)
-       VALUES (@seq, @ts, @type, @request_id, @session_id, @data, @prev_hash, @hash)`,
+    // Positional parameters: binding them is cheaper than looking names up in an object, on every event.
+    insert: db.prepare<[number, string, string, string | null, string | null, string, string, string]>(
+      'INSERT INTO events (seq, ts, type, request_id, session_id, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     ),
     head: db.prepare<[], ChainHead>('SELECT seq, hash FROM chain_head WHERE id = 1'),
     lastEvent: db.prepare<[], ChainHead>('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1'),

@@ -5,10 +5,12 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
+  ErrorCode,
   ListPromptsResultSchema,
   ListResourcesResultSchema,
   ListResourceTemplatesResultSchema,
   ListToolsResultSchema,
+  McpError,
   ProgressNotificationSchema,
   PromptListChangedNotificationSchema,
   ResourceListChangedNotificationSchema,
@@ -136,6 +138,7 @@ export class DownstreamConnection {
     options: ForwardOptions = {},
   ): Promise<Record<string, unknown>> {
     const client = this.requireClient();
+    if (!options.onprogress) return this.requestWithoutProgress(client, method, params, options);
     const generation = this.generation;
     const controller = new AbortController();
     const { signal: callerSignal, onprogress, timeoutMs } = options;
@@ -170,24 +173,7 @@ export class DownstreamConnection {
         timeout: NO_SDK_TIMEOUT,
       })) as Record<string, unknown>;
     } catch (error) {
-      if (timedOut) {
-        throw new WardenError(
-          'DOWNSTREAM_TIMEOUT',
-          `downstream server "${this.name}" gave no result for ${method} within ${timeoutMs} ms`,
-          {
-            cause: error,
-          },
-        );
-      }
-      if (!callerSignal?.aborted && (generation !== this.generation || this.state !== 'ready')) {
-        throw new WardenError(
-          'DOWNSTREAM_CRASHED',
-          `downstream server "${this.name}" stopped while handling ${method} (${this.lastError || errorMessage(error)}); ` +
-            'whether the call took effect is unknown. Warden is restarting the server.',
-          { cause: error },
-        );
-      }
-      throw error;
+      throw this.describeFailure(error, method, timedOut ? timeoutMs : undefined, callerSignal, generation);
     } finally {
       clearTimeout(timer);
       callerSignal?.removeEventListener('abort', onCallerAbort);
@@ -196,6 +182,61 @@ export class DownstreamConnection {
         setTimeout(() => this.progressRelays.delete(done), 0);
       }
     }
+  }
+
+  /**
+   * The common case: no progress to relay, so no timeout to restart. The caller's signal and the timeout go to the SDK
+   * as they are, which saves an AbortController, a listener and a timer per call. The SDK cancels the request
+   * downstream on either.
+   */
+  private async requestWithoutProgress(
+    client: Client,
+    method: string,
+    params: Record<string, unknown> | undefined,
+    { signal, timeoutMs }: ForwardOptions,
+  ): Promise<Record<string, unknown>> {
+    const generation = this.generation;
+    try {
+      return (await client.request({ method, params } as never, PassThroughResultSchema, {
+        ...(signal ? { signal } : {}),
+        timeout: timeoutMs ?? NO_SDK_TIMEOUT,
+      })) as Record<string, unknown>;
+    } catch (error) {
+      // The SDK's own timeout error. A caller's abort also rejects with this code, but without this data.
+      const timedOut =
+        timeoutMs !== undefined &&
+        !signal?.aborted &&
+        error instanceof McpError &&
+        error.code === ErrorCode.RequestTimeout &&
+        (error.data as { timeout?: unknown } | undefined)?.timeout === timeoutMs;
+      throw this.describeFailure(error, method, timedOut ? timeoutMs : undefined, signal, generation);
+    }
+  }
+
+  /** The error a failed request throws: a timeout or a crash in Warden's words, anything else as it came. */
+  private describeFailure(
+    error: unknown,
+    method: string,
+    timedOutAfterMs: number | undefined,
+    callerSignal: AbortSignal | undefined,
+    generation: number,
+  ): unknown {
+    if (timedOutAfterMs !== undefined) {
+      return new WardenError(
+        'DOWNSTREAM_TIMEOUT',
+        `downstream server "${this.name}" gave no result for ${method} within ${timedOutAfterMs} ms`,
+        { cause: error },
+      );
+    }
+    if (!callerSignal?.aborted && (generation !== this.generation || this.state !== 'ready')) {
+      return new WardenError(
+        'DOWNSTREAM_CRASHED',
+        `downstream server "${this.name}" stopped while handling ${method} (${this.lastError || errorMessage(error)}); ` +
+          'whether the call took effect is unknown. Warden is restarting the server.',
+        { cause: error },
+      );
+    }
+    return error;
   }
 
   /** Stops the server for good. */

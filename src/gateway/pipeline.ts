@@ -4,10 +4,16 @@ import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { nanoid } from 'nanoid';
 import { WardenError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { CompiledPolicy, PolicyVerdict } from '../policy/types.js';
-import type { AuditEventInput, CallIntentData, CallOutcomeData, CallOutcomeStatus } from '../audit/types.js';
+import type { CompiledPolicy, PolicyVerdict, RuleMatch } from '../policy/types.js';
+import type {
+  AuditEventInput,
+  AuditRule,
+  CallIntentData,
+  CallOutcomeData,
+  CallOutcomeStatus,
+} from '../audit/types.js';
 import type { Principal } from '../config/schema.js';
-import { createRedactor, hashArguments } from '../redact/index.js';
+import { canonicalJson, createRedactor, sha256Hex } from '../redact/index.js';
 import { maskedValues, resultExcerpt } from './result-excerpt.js';
 import type { DownstreamConnection } from './downstream.js';
 import type { NamedEntry } from './naming.js';
@@ -72,6 +78,27 @@ function ruleSummary(verdict: PolicyVerdict): string {
   return `risk ${verdict.risk}, rule ${verdict.decidingRule}`;
 }
 
+/**
+ * A new request id: the time in base 36, then 16 random characters (96 bits). Ids made later sort later, so each
+ * event lands at the end of the audit log's request_id index (a random id would dirty a page anywhere in it, on
+ * every commit); the random part keeps ids unique across processes and unguessable.
+ */
+export function newRequestId(): string {
+  return `${Date.now().toString(36)}${nanoid(16)}`;
+}
+
+/** A rule that fired, as the intent records it (keys in sorted order). */
+function auditRule(match: RuleMatch): AuditRule {
+  return {
+    action: match.action,
+    ...(match.file ? { file: match.file } : {}),
+    ...(match.line ? { line: match.line } : {}),
+    risk: match.risk,
+    ruleId: match.ruleId,
+    why: match.why,
+  };
+}
+
 /** Creates the call handler. Compiled state (redactor per policy version) is cached here, not per call. */
 export function createCallPipeline(deps: PipelineDeps): (request: CallRequest) => Promise<CallToolResult> {
   let redactorFor: { version: string; redact: Redact } | undefined;
@@ -85,7 +112,7 @@ export function createCallPipeline(deps: PipelineDeps): (request: CallRequest) =
     deps.audit.append({ type, requestId, sessionId: deps.sessionId, data });
 
   return async function handleCall(request: CallRequest): Promise<CallToolResult> {
-    const requestId = nanoid();
+    const requestId = newRequestId();
     const policy = deps.policy.current;
     const redact = redactor(policy);
 
@@ -102,8 +129,10 @@ export function createCallPipeline(deps: PipelineDeps): (request: CallRequest) =
       record('call.rejected', requestId, { exposedName: request.exposedName, reason });
       return errorResult(reason);
     }
-    const argsJson = JSON.stringify(args);
-    const argsBytes = Buffer.byteLength(argsJson);
+    // The canonical text has the same characters as JSON.stringify's, in another key order: it gives the size and
+    // the hash in one serialization.
+    const argsText = canonicalJson(args);
+    const argsBytes = Buffer.byteLength(argsText);
     if (argsBytes > deps.maxArgumentBytes) {
       const reason = `arguments for "${request.exposedName}" are ${argsBytes} bytes, over the limit of ${deps.maxArgumentBytes} bytes (gateway.maxArgumentBytes)`;
       record('call.rejected', requestId, { exposedName: request.exposedName, reason, argsBytes });
@@ -118,27 +147,21 @@ export function createCallPipeline(deps: PipelineDeps): (request: CallRequest) =
       ...(target.item.annotations ? { annotations: target.item.annotations } : {}),
     });
     const redactedArgs = redact(argsRecord);
+    // Keys in sorted order, here and in the rules: the store writes canonical JSON, which then needs no copy.
     const intent: CallIntentData = {
-      principal: deps.principal,
+      action: verdict.action,
       agent: deps.agent(),
+      args: redactedArgs,
+      argsBytes,
+      argsHash: sha256Hex(argsText),
+      exposedName: request.exposedName,
+      policyVersion: verdict.policyVersion,
+      principal: deps.principal,
+      reason: verdict.reason,
+      risk: verdict.risk,
+      rules: verdict.matches.map(auditRule),
       server: target.server,
       tool: target.name,
-      exposedName: request.exposedName,
-      args: redactedArgs,
-      argsHash: hashArguments(argsRecord),
-      argsBytes,
-      risk: verdict.risk,
-      action: verdict.action,
-      reason: verdict.reason,
-      rules: verdict.matches.map((m) => ({
-        ruleId: m.ruleId,
-        risk: m.risk,
-        action: m.action,
-        ...(m.file ? { file: m.file } : {}),
-        ...(m.line ? { line: m.line } : {}),
-        why: m.why,
-      })),
-      policyVersion: verdict.policyVersion,
     };
     // Security: the intent is durable before anything runs; if it cannot be written, nothing runs.
     try {
@@ -238,13 +261,14 @@ export function createCallPipeline(deps: PipelineDeps): (request: CallRequest) =
   ): Promise<CallToolResult> {
     const started = performance.now();
     const outcome = (status: CallOutcomeStatus, fields: Partial<CallOutcomeData>) => {
+      // Keys in sorted order (see the intent).
       const data: CallOutcomeData = {
-        status,
         durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+        ...(fields.error ? { error: fields.error } : {}),
+        excerpt: fields.excerpt ?? '',
         isError: fields.isError ?? status !== 'ok',
         resultBytes: fields.resultBytes ?? 0,
-        excerpt: fields.excerpt ?? '',
-        ...(fields.error ? { error: fields.error } : {}),
+        status,
       };
       record('call.outcome', requestId, data as unknown as Record<string, unknown>);
     };

@@ -9,6 +9,8 @@ export const TRUNCATED = '[TRUNCATED]';
 export const CIRCULAR = '[CIRCULAR]';
 /** Objects nested deeper than this are replaced by TRUNCATED. */
 export const MAX_REDACT_DEPTH = 32;
+/** How many key names a redactor remembers as secret or not before it starts over. */
+const MAX_KNOWN_KEYS = 1024;
 
 export interface RedactSettings {
   /** Extra secret key names (matched like the built-ins: case-insensitive substring, ignoring `-`, `_`, `.`). */
@@ -33,6 +35,18 @@ export function createRedactor(settings: RedactSettings = { keys: [], patterns: 
     .map(normalizeKey)
     .filter((name) => name.length > 0);
   const secretKey = new RegExp([...new Set(keyNames)].map(escapeRegExp).join('|'));
+  // Tools use the same few argument names on every call: each name is normalized and tested once. Bounded, because
+  // key names come from the agent.
+  const knownKeys = new Map<string, boolean>();
+  const isSecretKey = (key: string): boolean => {
+    let secret = knownKeys.get(key);
+    if (secret === undefined) {
+      secret = secretKey.test(normalizeKey(key));
+      if (knownKeys.size >= MAX_KNOWN_KEYS) knownKeys.clear();
+      knownKeys.set(key, secret);
+    }
+    return secret;
+  };
   const builtin = new RegExp(BUILTIN_SECRET_SOURCE, 'g');
   const custom = settings.patterns.map((pattern) => withGlobalFlag(pattern));
 
@@ -54,9 +68,7 @@ export function createRedactor(settings: RedactSettings = { keys: [], patterns: 
       if (typeof toJSON === 'function') return visit(toJSON.call(value), depth, ancestors);
       const copy: Record<string, unknown> = {};
       for (const key of Object.keys(value)) {
-        const masked = secretKey.test(normalizeKey(key))
-          ? REDACTED
-          : visit(readProperty(value, key), depth + 1, ancestors);
+        const masked = isSecretKey(key) ? REDACTED : visit(readProperty(value, key), depth + 1, ancestors);
         // Security: a plain assignment to `__proto__` would drop the entry from the log instead of copying it.
         if (key === '__proto__') {
           Object.defineProperty(copy, key, {

@@ -59,6 +59,20 @@ describe('secret keys', () => {
     });
   });
 
+  test('masks by key name the same way on every call, however many names it has seen', () => {
+    const value = Object.fromEntries(
+      Array.from({ length: 3000 }, (_, i) => [i % 3 === 0 ? `secret_${i}` : `field_${i}`, `v${i}`]),
+    );
+    for (let round = 0; round < 2; round += 1) {
+      const masked = redact(value) as Record<string, string>;
+      expect(masked.secret_0).toBe(REDACTED);
+      expect(masked.secret_2997).toBe(REDACTED);
+      expect(masked.field_1).toBe('v1');
+      expect(masked.field_2999).toBe('v2999');
+      expect(Object.values(masked).filter((v) => v === REDACTED)).toHaveLength(1000);
+    }
+  });
+
   test('an empty configured key masks nothing extra', () => {
     expect(createRedactor({ keys: [''], patterns: [] })({ name: 'n' })).toEqual({ name: 'n' });
   });

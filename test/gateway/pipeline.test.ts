@@ -1,0 +1,136 @@
+// The call pipeline in process: a real policy, a real audit log behind the batching writer, and a downstream that
+// answers at once. What the audit records for an allowed call, and the request ids it records it under.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openAuditStore } from '../../src/audit/index.js';
+import { AuditWriter } from '../../src/gateway/audit-writer.js';
+import type { DownstreamConnection } from '../../src/gateway/downstream.js';
+import { createCallPipeline, newRequestId } from '../../src/gateway/pipeline.js';
+import { SILENT_LOGGER } from '../../src/log.js';
+import { compilePolicySources } from '../../src/policy/index.js';
+import { hashArguments } from '../../src/redact/index.js';
+
+const POLICY = [
+  'rules:',
+  '  - id: notes-write',
+  '    match: { server: fs, tool: write_file, args: { path: { regex: "^/notes/" } } }',
+  '    risk: low',
+  '    action: allow',
+  '',
+].join('\n');
+
+function pipelineWithLog() {
+  const store = openAuditStore(path.join(mkdtempSync(path.join(tmpdir(), 'warden-pipeline-')), 'audit.db'));
+  const writer = new AuditWriter(store, SILENT_LOGGER);
+  const policy = compilePolicySources([{ file: '/policies/notes.yaml', text: POLICY }]);
+  const handle = createCallPipeline({
+    policy: { current: policy },
+    audit: writer,
+    principal: { id: 'alice@example.com' },
+    sessionId: 'session-1',
+    agent: () => ({ name: 'agent', version: '1.0' }),
+    maxArgumentBytes: 65_536,
+    callTimeoutMs: 10_000,
+    excerptChars: 200,
+    logger: SILENT_LOGGER,
+  });
+  // The downstream answers with what it was sent, as the fixture's echo does.
+  const connection = {
+    request: async (_method: string, params: Record<string, unknown> | undefined) => ({
+      content: [{ type: 'text', text: JSON.stringify(params?.arguments) }],
+    }),
+  } as unknown as DownstreamConnection;
+  const target = {
+    server: 'fs',
+    name: 'write_file',
+    item: { name: 'write_file', inputSchema: { type: 'object' as const } },
+    connection,
+  };
+  const call = (args: Record<string, unknown>) =>
+    handle({
+      exposedName: 'fs__write_file',
+      target,
+      args,
+      meta: undefined,
+      signal: new AbortController().signal,
+      sendProgress: async () => undefined,
+    });
+  return { store, writer, call };
+}
+
+describe('the call pipeline', () => {
+  it('records an intent whose hash and size match the arguments, and an outcome with the result size', async () => {
+    const { store, writer, call } = pipelineWithLog();
+    const args = {
+      path: '/notes/today.md',
+      content: 'héllo "world"',
+      token: 'abcd-secret',
+      options: { b: 1, a: [2] },
+    };
+    const result = await call(args);
+    writer.close();
+
+    const [intent, outcome] = [...store.events()];
+    expect(intent).toMatchObject({ type: 'call.intent', sessionId: 'session-1' });
+    expect(intent!.data).toMatchObject({
+      action: 'allow',
+      risk: 'low',
+      argsHash: hashArguments({
+        options: { a: [2], b: 1 },
+        token: 'abcd-secret',
+        content: 'héllo "world"',
+        path: '/notes/today.md',
+      }),
+      argsBytes: Buffer.byteLength(JSON.stringify(args)),
+      args: {
+        path: '/notes/today.md',
+        content: 'héllo "world"',
+        token: '[REDACTED]',
+        options: { b: 1, a: [2] },
+      },
+      rules: [
+        {
+          ruleId: 'notes-write',
+          risk: 'low',
+          action: 'allow',
+          file: '/policies/notes.yaml',
+          line: 2,
+          why: expect.arrayContaining([expect.stringMatching(/args\.path/)]),
+        },
+      ],
+    });
+    expect(outcome).toMatchObject({ type: 'call.outcome', requestId: intent!.requestId });
+    expect(outcome!.data).toMatchObject({
+      status: 'ok',
+      isError: false,
+      resultBytes: Buffer.byteLength(JSON.stringify(result)),
+    });
+    expect(outcome!.data.excerpt).not.toContain('abcd-secret');
+    expect(store.verify()).toMatchObject({ ok: true, count: 2 });
+  });
+
+  it('records calls under ids that sort in the order the calls came', async () => {
+    const { store, writer, call } = pipelineWithLog();
+    for (let i = 0; i < 5; i += 1) {
+      await call({ path: `/notes/${i}.md`, content: '' });
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    writer.close();
+    const ids = [...store.events()].filter((e) => e.type === 'call.intent').map((e) => e.requestId!);
+    expect(ids).toHaveLength(5);
+    expect([...ids].sort()).toEqual(ids);
+  });
+});
+
+describe('newRequestId', () => {
+  it('gives unique ids of the base-36 time and 16 random url-safe characters, later ones sorting later', async () => {
+    const first = newRequestId();
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    const batch = Array.from({ length: 1000 }, () => newRequestId());
+    expect(new Set(batch).size).toBe(1000);
+    for (const id of [first, ...batch]) expect(id).toMatch(/^[0-9a-z]{8}[A-Za-z0-9_-]{16}$/);
+    expect(batch.every((id) => id > first)).toBe(true);
+  });
+});
