@@ -1,7 +1,7 @@
 // The approval store: requests, decisions, messages, notifications and live processes, in the same SQLite file as
 // the audit log, on a connection of its own. Plain reads and writes with prepared statements; the rules live in the
 // broker, which runs them inside `write` transactions.
-import { mkdirSync } from 'node:fs';
+import { openSqliteFile } from '../sqlite.js';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { WardenError, errorMessage } from '../errors.js';
@@ -419,12 +419,7 @@ function rowToMessage(row: MessageRow): ApprovalMessage {
 
 function openDatabase(file: string, readonly: boolean, busyTimeoutMs: number): Database.Database {
   try {
-    if (!readonly && file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
-    const db = new Database(file, { readonly, fileMustExist: readonly, timeout: busyTimeoutMs });
-    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
-    if (!readonly) db.pragma('journal_mode = WAL');
-    db.pragma('foreign_keys = ON');
-    return db;
+    return openSqliteFile(file, readonly, busyTimeoutMs);
   } catch (error) {
     const hint = readonly
       ? 'it is created by `warden serve` on first use; check --db or `database` in the config'

@@ -1,5 +1,5 @@
 // The audit store: one SQLite file (WAL) shared by every Warden process on the machine, appended to as a hash chain.
-import { mkdirSync } from 'node:fs';
+import { openSqliteFile } from '../sqlite.js';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import picomatch from 'picomatch';
@@ -225,12 +225,7 @@ export function openAuditStore(file: string, options: AuditStoreOptions = {}): A
 
 function openDatabase(file: string, readonly: boolean, busyTimeoutMs: number): Database.Database {
   try {
-    if (!readonly && file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
-    const db = new Database(file, { readonly, fileMustExist: readonly, timeout: busyTimeoutMs });
-    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
-    if (!readonly) db.pragma('journal_mode = WAL');
-    db.pragma('foreign_keys = ON');
-    return db;
+    return openSqliteFile(file, readonly, busyTimeoutMs);
   } catch (error) {
     const hint = readonly
       ? 'it is created by `warden serve` on first use; check --db or `database` in the config'

@@ -25,6 +25,7 @@ function transpileAuditModule(outDir: string): string {
     ),
     'src/errors.ts',
     'src/log.ts',
+    'src/sqlite.ts',
   ];
   for (const source of sources) {
     const { outputText } = ts.transpileModule(readFileSync(path.join(repo, source), 'utf8'), {
