@@ -50,29 +50,29 @@ export interface ApprovalBrokerOptions {
   busyTimeoutMs?: number;
 }
 
-/** What the gateway knows about a call that needs approval. */
-export interface CreateApprovalInput {
-  /** The call's audit request id. */
-  id: string;
-  server: string;
-  tool: string;
-  exposedName: string;
-  argsHash: string;
-  argsRedacted: unknown;
-  risk: string;
-  reason: string;
-  rules: string[];
-  policyVersion: string;
-  agent: { name?: string; version?: string };
-  /** `user:<id>` / `group:<name>`, as the policy rule wrote them. */
-  reviewerSpecs: string[];
-  quorum: number;
-  timeoutMs: number;
-  gatewaySession: string;
-  gatewayPid: number;
+/** What the gateway knows about a call that needs approval: the request's fields that exist before any decision. */
+export type CreateApprovalInput = Pick<
+  ApprovalRequest,
+  | 'id'
+  | 'server'
+  | 'tool'
+  | 'exposedName'
+  | 'argsHash'
+  | 'argsRedacted'
+  | 'risk'
+  | 'reason'
+  | 'rules'
+  | 'policyVersion'
+  | 'agent'
+  | 'reviewerSpecs'
+  | 'quorum'
+  | 'timeoutMs'
+  | 'gatewaySession'
+  | 'gatewayPid'
+> & {
   /** Overrides the broker's requester (a caller authenticated per request, in shared deployments). */
   requester?: IdentityFields;
-}
+};
 
 /** A refused attempt, and whether refusing it expired the request. */
 type Refused = { refusal: DecisionRefusal; expired: boolean };

@@ -2,6 +2,7 @@
 // Connector stand-in as the service URL, a real review service with the HTTP API and Teams channels, a gateway-side
 // broker to create requests, and builders for the activities Teams posts to `/api/messages`.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { callInput } from '../approvals/helpers.js';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach } from 'vitest';
@@ -147,25 +148,18 @@ export function useBotBed(): (options?: BotBedOptions) => Promise<BotBed> {
       gateway,
       createRequest(overrides = {}) {
         counter += 1;
-        return gateway.createRequest({
-          id: `req-${counter}`,
-          server: 'db',
-          tool: 'drop_table',
-          exposedName: 'db__drop_table',
-          argsHash: 'f'.repeat(64),
-          argsRedacted: { table: 'customers', password: '[REDACTED]' },
-          risk: 'high',
-          reason: 'drops a production table',
-          rules: ['db-destructive'],
-          policyVersion: 'policy-v1',
-          agent: { name: 'claude-code', version: '1.0.0' },
-          reviewerSpecs: ['group:dba'],
-          quorum: 1,
-          timeoutMs: 15 * 60_000,
-          gatewaySession: 'session-1',
-          gatewayPid: process.pid,
-          ...overrides,
-        });
+        return gateway.createRequest(
+          callInput(`req-${counter}`, {
+            // As a live gateway: its pid is alive, so nothing marks the request abandoned.
+            argsHash: 'f'.repeat(64),
+            risk: 'high',
+            reason: 'drops a production table',
+            rules: ['db-destructive'],
+            agent: { name: 'claude-code', version: '1.0.0' },
+            gatewayPid: process.pid,
+            ...overrides,
+          }),
+        );
       },
       post: (activity) => call(service, 'POST', '/api/messages', { body: activity }),
       events(requestId) {

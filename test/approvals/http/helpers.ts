@@ -1,6 +1,7 @@
 // Shared setup for the review service tests: a config file in a temp folder, a started service on a free port, a
 // gateway-side broker on the same database (as `warden serve` would have), and a plain HTTP client.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { callInput } from '../helpers.js';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -110,25 +111,18 @@ export function useTestBed(): () => TestBed {
       createRequest(overrides = {}) {
         gatewayBroker ??= created.gateway();
         counter += 1;
-        return gatewayBroker.createRequest({
-          id: `req-${counter}`,
-          server: 'db',
-          tool: 'drop_table',
-          exposedName: 'db__drop_table',
-          argsHash: 'f'.repeat(64),
-          argsRedacted: { table: 'customers', password: '[REDACTED]' },
-          risk: 'high',
-          reason: 'drops a production table',
-          rules: ['db-destructive'],
-          policyVersion: 'policy-v1',
-          agent: { name: 'claude-code', version: '1.0.0' },
-          reviewerSpecs: ['group:dba'],
-          quorum: 1,
-          timeoutMs: 15 * 60_000,
-          gatewaySession: 'session-1',
-          gatewayPid: process.pid,
-          ...overrides,
-        });
+        return gatewayBroker.createRequest(
+          callInput(`req-${counter}`, {
+            // As a live gateway: its pid is alive, so nothing marks the request abandoned.
+            argsHash: 'f'.repeat(64),
+            risk: 'high',
+            reason: 'drops a production table',
+            rules: ['db-destructive'],
+            agent: { name: 'claude-code', version: '1.0.0' },
+            gatewayPid: process.pid,
+            ...overrides,
+          }),
+        );
       },
       events(requestId) {
         const store = openAuditStore(config.database, { readonly: true });
