@@ -1,17 +1,20 @@
 // `warden serve`: the gateway over stdio. stdout carries MCP and nothing else; diagnostics go to stderr.
 import type { Command } from 'commander';
 import { nanoid } from 'nanoid';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { loadConfigFile, resolveConfigPath } from '../config/load.js';
 import { loadPolicyFiles, openRegexCheckCache, watchPolicyFiles } from '../policy/index.js';
 import { openAuditStore } from '../audit/index.js';
 import { Gateway } from '../gateway/gateway.js';
+import { StdioServerTransport } from '../gateway/wire/stdio-server.js';
 import { AuditWriter } from '../gateway/audit-writer.js';
 import { startApprovals } from './serve-approvals.js';
 import type { PolicyRef } from '../gateway/pipeline.js';
 import { createLogger } from '../log.js';
 import { errorMessage } from '../errors.js';
 import { WARDEN_VERSION } from '../version.js';
+
+/** The smallest line limit on stdin, whatever gateway.maxArgumentBytes says. */
+const MIN_LINE_BYTES = 16 * 1024 * 1024;
 
 export interface ServeOptions {
   config?: string;
@@ -80,7 +83,16 @@ export async function runServe(options: ServeOptions): Promise<void> {
     ...(approvals.gate ? { approvals: approvals.gate } : {}),
   });
   const started = gateway.startDownstreams();
-  const transport = new StdioServerTransport();
+  const transport = new StdioServerTransport({
+    // Room for the largest arguments Warden accepts (which it then rejects with a clear error above the limit).
+    maxLineBytes: Math.max(MIN_LINE_BYTES, 4 * config.gateway.maxArgumentBytes),
+    onOversized: (bytes, requestId) =>
+      append('message.rejected', {
+        reason: `a message of ${bytes} bytes on stdin was over the line limit and was dropped`,
+        bytes,
+        ...(requestId !== undefined ? { jsonrpcId: requestId } : {}),
+      }),
+  });
 
   let stopping = false;
   const stop = async (why: string) => {

@@ -1,20 +1,15 @@
 // One downstream MCP server: connect (stdio or Streamable HTTP), list what it offers (following pagination), forward
 // requests, and restart it with backoff when it crashes. A crashed server needs a new Client and a new transport.
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
-  ErrorCode,
   ListPromptsResultSchema,
   ListResourcesResultSchema,
   ListResourceTemplatesResultSchema,
   ListToolsResultSchema,
-  McpError,
-  ProgressNotificationSchema,
   PromptListChangedNotificationSchema,
   ResourceListChangedNotificationSchema,
-  ResultSchema,
   ToolListChangedNotificationSchema,
   type Implementation,
   type Prompt,
@@ -26,6 +21,10 @@ import {
 import { WardenError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import { isStdioServer, type ServerConfig } from '../config/schema.js';
+import { CallLane, LaneTimeoutError, type LaneRequestOptions } from './wire/call-lane.js';
+import { StdioChildTransport } from './wire/stdio-child.js';
+
+export type { ProgressParams } from './wire/call-lane.js';
 
 /** Most pages Warden follows for one listing: a server that keeps returning cursors is broken or hostile. */
 const MAX_PAGES = 100;
@@ -59,22 +58,11 @@ export interface DownstreamOptions {
   events: DownstreamEvents;
 }
 
-/** Longest timer Node accepts; Warden enforces its own deadline and passes this to the SDK instead of its 60 s default. */
-const NO_SDK_TIMEOUT = 2_147_483_647;
+/** Longest line a stdio server may write (a tool result with large images, say); a longer one ends the connection. */
+const MAX_STDOUT_LINE_BYTES = 64 * 1024 * 1024;
 
-export type ProgressParams = Record<string, unknown> & { progress: number };
-
-export interface ForwardOptions {
-  /** The caller's cancel: aborting it cancels the downstream request (a `notifications/cancelled` is sent). */
-  signal?: AbortSignal;
-  /** Relays downstream progress; each notification also restarts the timeout. */
-  onprogress?: (progress: ProgressParams) => void;
-  /** Fails the request (and cancels it downstream) after this long without a result or progress. */
-  timeoutMs?: number;
-}
-
-/** A permissive result schema: Warden passes results through untouched, the upstream server validates them once. */
-const PassThroughResultSchema = ResultSchema.loose();
+/** How a forwarded request is cancelled, timed out and followed (see CallLane). */
+export type ForwardOptions = LaneRequestOptions;
 
 /** A downstream server with a lifecycle: start, serve, crash, restart, close. */
 export class DownstreamConnection {
@@ -91,12 +79,12 @@ export class DownstreamConnection {
   attempt = 0;
 
   private client: Client | undefined;
+  /** Forwarded requests of the current connection. */
+  private lane: CallLane | undefined;
   private generation = 0;
   private connectedAt = 0;
   private restartTimer: NodeJS.Timeout | undefined;
   private stderrTail: string[] = [];
-  private progressCounter = 0;
-  private readonly progressRelays = new Map<string | number, (progress: ProgressParams) => void>();
   private readonly config: ServerConfig;
   private readonly options: DownstreamOptions;
 
@@ -111,9 +99,9 @@ export class DownstreamConnection {
     await this.connect(false);
   }
 
-  /** The connected client, or a clear error saying why there is none. */
-  private requireClient(): Client {
-    if (this.state === 'ready' && this.client) return this.client;
+  /** The lane of the live connection, or a clear error saying why there is none. */
+  private requireLane(): CallLane {
+    if (this.state === 'ready' && this.lane) return this.lane;
     const why =
       this.state === 'restarting'
         ? `it is restarting (attempt ${this.attempt} of ${this.options.restart.maxAttempts}) after: ${this.lastError}`
@@ -128,88 +116,18 @@ export class DownstreamConnection {
     );
   }
 
-  /**
-   * Sends a request as is and returns the raw result. Progress uses Warden's own token and a relay map that outlives
-   * the response by a tick, because the SDK drops a progress notification that arrives in the same read as the result.
-   */
+  /** Forwards a request as is and returns the raw result (see CallLane for cancel, progress and the deadline). */
   async request(
     method: string,
     params: Record<string, unknown> | undefined,
     options: ForwardOptions = {},
   ): Promise<Record<string, unknown>> {
-    const client = this.requireClient();
-    if (!options.onprogress) return this.requestWithoutProgress(client, method, params, options);
-    const generation = this.generation;
-    const controller = new AbortController();
-    const { signal: callerSignal, onprogress, timeoutMs } = options;
-    const onCallerAbort = () => controller.abort(callerSignal?.reason);
-    if (callerSignal?.aborted) onCallerAbort();
-    callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
-    let timedOut = false;
-    let timer: NodeJS.Timeout | undefined;
-    const arm = () => {
-      clearTimeout(timer);
-      if (timeoutMs === undefined) return;
-      timer = setTimeout(() => {
-        timedOut = true;
-        controller.abort(new Error(`no result within ${timeoutMs} ms`));
-      }, timeoutMs);
-    };
-    arm();
-    let token: string | undefined;
-    let sent = params;
-    if (onprogress) {
-      token = `warden-${this.name}-${++this.progressCounter}`;
-      const meta = (params?._meta as Record<string, unknown> | undefined) ?? {};
-      sent = { ...params, _meta: { ...meta, progressToken: token } };
-      this.progressRelays.set(token, (progress) => {
-        arm();
-        onprogress(progress);
-      });
-    }
-    try {
-      return (await client.request({ method, params: sent } as never, PassThroughResultSchema, {
-        signal: controller.signal,
-        timeout: NO_SDK_TIMEOUT,
-      })) as Record<string, unknown>;
-    } catch (error) {
-      throw this.describeFailure(error, method, timedOut ? timeoutMs : undefined, callerSignal, generation);
-    } finally {
-      clearTimeout(timer);
-      callerSignal?.removeEventListener('abort', onCallerAbort);
-      if (token !== undefined) {
-        const done = token;
-        setTimeout(() => this.progressRelays.delete(done), 0);
-      }
-    }
-  }
-
-  /**
-   * The common case: no progress to relay, so no timeout to restart. The caller's signal and the timeout go to the SDK
-   * as they are, which saves an AbortController, a listener and a timer per call. The SDK cancels the request
-   * downstream on either.
-   */
-  private async requestWithoutProgress(
-    client: Client,
-    method: string,
-    params: Record<string, unknown> | undefined,
-    { signal, timeoutMs }: ForwardOptions,
-  ): Promise<Record<string, unknown>> {
+    const lane = this.requireLane();
     const generation = this.generation;
     try {
-      return (await client.request({ method, params } as never, PassThroughResultSchema, {
-        ...(signal ? { signal } : {}),
-        timeout: timeoutMs ?? NO_SDK_TIMEOUT,
-      })) as Record<string, unknown>;
+      return await lane.request(method, params, options);
     } catch (error) {
-      // The SDK's own timeout error. A caller's abort also rejects with this code, but without this data.
-      const timedOut =
-        timeoutMs !== undefined &&
-        !signal?.aborted &&
-        error instanceof McpError &&
-        error.code === ErrorCode.RequestTimeout &&
-        (error.data as { timeout?: unknown } | undefined)?.timeout === timeoutMs;
-      throw this.describeFailure(error, method, timedOut ? timeoutMs : undefined, signal, generation);
+      throw this.describeFailure(error, method, options.signal, generation);
     }
   }
 
@@ -217,14 +135,13 @@ export class DownstreamConnection {
   private describeFailure(
     error: unknown,
     method: string,
-    timedOutAfterMs: number | undefined,
     callerSignal: AbortSignal | undefined,
     generation: number,
   ): unknown {
-    if (timedOutAfterMs !== undefined) {
+    if (error instanceof LaneTimeoutError) {
       return new WardenError(
         'DOWNSTREAM_TIMEOUT',
-        `downstream server "${this.name}" gave no result for ${method} within ${timedOutAfterMs} ms`,
+        `downstream server "${this.name}" gave no result for ${method} within ${error.timeoutMs} ms`,
         { cause: error },
       );
     }
@@ -246,22 +163,21 @@ export class DownstreamConnection {
     this.generation += 1;
     const client = this.client;
     this.client = undefined;
+    this.lane?.close(new Error('Warden is shutting down'));
     await client?.close().catch(() => undefined);
   }
 
   private createTransport(): Transport {
     const config = this.config;
     if (isStdioServer(config)) {
-      const transport = new StdioClientTransport({
+      return new StdioChildTransport({
         command: config.command,
         args: config.args,
         ...(config.env ? { env: config.env } : {}),
         ...(config.cwd ? { cwd: config.cwd } : {}),
-        stderr: 'pipe',
+        maxLineBytes: MAX_STDOUT_LINE_BYTES,
+        onStderr: (chunk) => this.recordStderr(chunk),
       });
-      // A child's stderr must be drained or the child blocks once the pipe fills.
-      transport.stderr?.on('data', (chunk: Buffer) => this.recordStderr(chunk));
-      return transport;
     }
     return new StreamableHTTPClientTransport(new URL(config.url), {
       requestInit: { headers: config.headers ?? {} },
@@ -310,7 +226,11 @@ export class DownstreamConnection {
     this.connectedAt = Date.now();
     this.state = 'ready';
     this.lastError = '';
+    const lane = new CallLane((message) => transport.send(message));
+    this.lane = lane;
+    attachLane(transport, lane);
     client.onclose = () => {
+      lane.close(new Error('the connection closed'));
       if (generation !== this.generation || this.state === 'closed') return;
       const tail = this.stderrTail.at(-1);
       this.handleDown(
@@ -321,11 +241,6 @@ export class DownstreamConnection {
     client.onerror = (error) =>
       this.options.logger.debug(`[${this.name}] transport error: ${errorMessage(error)}`);
     this.watchListChanges(client, generation);
-    // Replaces the SDK's own progress routing (see request()).
-    client.setNotificationHandler(ProgressNotificationSchema, (notification) => {
-      const { progressToken, ...progress } = notification.params;
-      this.progressRelays.get(progressToken)?.(progress as ProgressParams);
-    });
     this.options.events.onReady(this, restarted);
   }
 
@@ -343,6 +258,7 @@ export class DownstreamConnection {
     this.lastError = error;
     const client = this.client;
     this.client = undefined;
+    this.lane = undefined;
     this.generation += 1;
     void client?.close().catch(() => undefined);
     if (crashed && Date.now() - this.connectedAt > STABLE_AFTER_MS) this.attempt = 0;
@@ -452,4 +368,20 @@ export class DownstreamConnection {
     client.setNotificationHandler(ResourceListChangedNotificationSchema, refresh('resources'));
     client.setNotificationHandler(PromptListChangedNotificationSchema, refresh('prompts'));
   }
+}
+
+/**
+ * Lets the lane see the connection's messages first. The stdio transport offers a hook ahead of its schema check;
+ * any other transport (Streamable HTTP) has already checked the message, and the lane wraps the SDK's handler.
+ */
+function attachLane(transport: Transport, lane: CallLane): void {
+  if (transport instanceof StdioChildTransport) {
+    transport.intercept = lane.take;
+    return;
+  }
+  const sdkHandler = transport.onmessage;
+  transport.onmessage = (message, extra) => {
+    if (lane.take(message as unknown as Record<string, unknown>)) return;
+    sdkHandler?.(message, extra);
+  };
 }

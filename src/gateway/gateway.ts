@@ -27,6 +27,8 @@ import { buildNameMap, type NamedEntry } from './naming.js';
 import { createCallPipeline, type AuditSink, type PolicyRef, type ToolTarget } from './pipeline.js';
 import type { ApprovalGate } from './approval-gate.js';
 import { WARDEN_TOOLS, callWardenTool, isWardenTool } from './warden-tools.js';
+import { StdioServerTransport } from './wire/stdio-server.js';
+import { interceptToolCalls, type CallParams, type ToolCallHandler } from './wire/tool-calls.js';
 
 export interface GatewayOptions {
   config: WardenConfig;
@@ -52,6 +54,8 @@ export class Gateway {
   private toolMap = new Map<string, ToolTarget>();
   private promptMap = new Map<string, PromptTarget>();
   private initialStart: Promise<void> = Promise.resolve();
+  /** Handles one tools/call, whichever way it arrived (set by installHandlers). */
+  private callTool!: ToolCallHandler;
   private upstreamConnected = false;
   private readonly options: GatewayOptions;
 
@@ -70,6 +74,7 @@ export class Gateway {
           'A call that is denied returns an error result explaining why; do not retry it unchanged.',
       },
     );
+    this.server.onerror = (error) => options.logger.warn(`upstream: ${errorMessage(error)}`);
     const events: DownstreamEvents = {
       onReady: (connection, restarted) => this.onReady(connection, restarted),
       onDown: (connection, error, crashed, retryIn) => this.onDown(connection, error, crashed, retryIn),
@@ -99,8 +104,16 @@ export class Gateway {
     return this.initialStart;
   }
 
-  /** Serves MCP on the given transport (stdio for `warden serve`). */
+  /**
+   * Serves MCP on the given transport (stdio for `warden serve`). On Warden's own stdio transport, tool calls take
+   * the fast path (wire/tool-calls.ts) instead of the SDK's Protocol.
+   */
   async connect(transport: Transport): Promise<void> {
+    if (transport instanceof StdioServerTransport) {
+      transport.intercept = interceptToolCalls(transport, this.callTool, (error) =>
+        this.options.logger.warn(`could not answer a tool call: ${errorMessage(error)}`),
+      );
+    }
     await this.server.connect(transport);
     this.upstreamConnected = true;
   }
@@ -141,34 +154,37 @@ export class Gateway {
       return { tools };
     });
 
-    this.server.setRequestHandler(CallToolRequestSchema, async (request, extra: Extra) => {
+    this.callTool = async (params, { signal, notify }) => {
       await this.initialStart;
-      const exposedName = request.params.name;
+      const exposedName = params.name;
       if (gate && isWardenTool(exposedName)) {
-        const token = request.params._meta?.progressToken;
-        return callWardenTool(gate, exposedName, request.params.arguments, {
+        const token = params._meta?.progressToken;
+        return callWardenTool(gate, exposedName, params.arguments, {
           clientName: this.server.getClientVersion()?.name,
-          signal: extra.signal,
+          signal,
           sendProgress:
             token === undefined
               ? undefined
-              : (params) =>
-                  extra.sendNotification({
-                    method: 'notifications/progress',
-                    params: { ...params, progressToken: token },
-                  } as ServerNotification),
+              : (progress) =>
+                  notify({ method: 'notifications/progress', params: { ...progress, progressToken: token } }),
         });
       }
       return pipeline({
         exposedName,
         target: this.toolMap.get(exposedName),
-        args: request.params.arguments,
-        meta: request.params._meta as Record<string, unknown> | undefined,
-        signal: extra.signal,
-        sendProgress: (params) =>
-          extra.sendNotification({ method: 'notifications/progress', params } as ServerNotification),
+        args: params.arguments,
+        meta: params._meta,
+        signal,
+        sendProgress: (progress) => notify({ method: 'notifications/progress', params: progress }),
       });
-    });
+    };
+    // Transports other than Warden's stdio one reach tool calls through the SDK.
+    this.server.setRequestHandler(CallToolRequestSchema, (request, extra: Extra) =>
+      this.callTool(request.params as CallParams, {
+        signal: extra.signal,
+        notify: (notification) => extra.sendNotification(notification as ServerNotification),
+      }),
+    );
 
     this.server.setRequestHandler(ListPromptsRequestSchema, async () => {
       await this.initialStart;

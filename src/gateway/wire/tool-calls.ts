@@ -1,0 +1,112 @@
+// The tools/call fast path of `warden serve`: tool calls are taken off the stdio transport before the SDK's Protocol,
+// checked against the shape of a tools/call request here, handled, and answered on the same transport. It keeps the
+// Protocol's behaviour where a client can see it: cancellation (`notifications/cancelled`) aborts the handler and
+// suppresses the answer, progress goes out as notifications, errors become JSON-RPC errors the same way. Every
+// other message (initialize, listings, pings, …) still goes through the SDK.
+import { ErrorCode, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { isObject } from './json-lines.js';
+import type { Intercept, StdioServerTransport } from './stdio-server.js';
+
+/** The params of a tools/call request, checked. */
+export interface CallParams {
+  name: string;
+  arguments?: Record<string, unknown>;
+  _meta?: Record<string, unknown> & { progressToken?: string | number };
+}
+
+/** What a tool call handler may do besides returning: notice a cancel, send notifications (progress). */
+export interface ToolCallContext {
+  signal: AbortSignal;
+  notify(notification: { method: string; params: Record<string, unknown> }): Promise<void>;
+}
+
+export type ToolCallHandler = (params: CallParams, context: ToolCallContext) => Promise<CallToolResult>;
+
+/** The params checked as the SDK's CallToolRequestSchema checks them; a string says what is wrong. */
+export function checkCallParams(params: unknown): CallParams | string {
+  if (!isObject(params)) return 'params: expected an object';
+  if (typeof params.name !== 'string') return 'params.name: expected a string';
+  if (params.arguments !== undefined && !isObject(params.arguments)) {
+    return 'params.arguments: expected an object';
+  }
+  const meta = params._meta;
+  if (meta !== undefined) {
+    if (!isObject(meta)) return 'params._meta: expected an object';
+    const token = meta.progressToken;
+    if (token !== undefined && typeof token !== 'string' && typeof token !== 'number') {
+      return 'params._meta.progressToken: expected a string or a number';
+    }
+  }
+  return params as unknown as CallParams;
+}
+
+/** A thrown error as a JSON-RPC error object, the way the SDK's Protocol makes one. */
+export function toJsonRpcError(error: unknown): { code: number; message: string; data?: unknown } {
+  const fields = (isObject(error) ? error : {}) as { code?: unknown; message?: unknown; data?: unknown };
+  return {
+    code: Number.isSafeInteger(fields.code) ? (fields.code as number) : ErrorCode.InternalError,
+    message: typeof fields.message === 'string' ? fields.message : 'Internal error',
+    ...(fields.data !== undefined ? { data: fields.data } : {}),
+  };
+}
+
+/**
+ * The intercept for the stdio transport: takes tools/call requests and the cancellations of those in flight.
+ * `report` hears about answers that could not be written.
+ */
+export function interceptToolCalls(
+  transport: StdioServerTransport,
+  handler: ToolCallHandler,
+  report: (error: unknown) => void,
+): Intercept {
+  const inFlight = new Map<string | number, AbortController>();
+  const answer = (id: string | number, json: string, signal: AbortSignal): Promise<void> | undefined =>
+    // The SDK does not answer a request the client cancelled; neither does Warden.
+    signal.aborted ? undefined : transport.sendText(json);
+
+  return (message) => {
+    const { method, id } = message;
+    if (
+      method === 'tools/call' &&
+      message.jsonrpc === '2.0' &&
+      (typeof id === 'string' || typeof id === 'number')
+    ) {
+      const params = checkCallParams(message.params);
+      if (typeof params === 'string') {
+        const error = { code: ErrorCode.InvalidParams, message: `Invalid tools/call request: ${params}` };
+        transport.sendText(JSON.stringify({ jsonrpc: '2.0', id, error })).catch(report);
+        return true;
+      }
+      const controller = new AbortController();
+      const signal = controller.signal;
+      inFlight.set(id, controller);
+      const notify: ToolCallContext['notify'] = (notification) =>
+        signal.aborted ? Promise.resolve() : transport.send({ jsonrpc: '2.0', ...notification });
+      handler(params, { signal, notify })
+        .then(
+          (result) =>
+            answer(
+              id,
+              `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${JSON.stringify(result)}}`,
+              signal,
+            ),
+          (error: unknown) =>
+            answer(id, JSON.stringify({ jsonrpc: '2.0', id, error: toJsonRpcError(error) }), signal),
+        )
+        .catch(report)
+        .finally(() => {
+          if (inFlight.get(id) === controller) inFlight.delete(id);
+        });
+      return true;
+    }
+    if (method === 'notifications/cancelled' && isObject(message.params)) {
+      const requestId = message.params.requestId;
+      const controller =
+        typeof requestId === 'string' || typeof requestId === 'number' ? inFlight.get(requestId) : undefined;
+      if (!controller) return false;
+      controller.abort(message.params.reason);
+      return true;
+    }
+    return false;
+  };
+}
