@@ -28,22 +28,17 @@ export interface PolicyWatcher {
 }
 
 /**
- * Watches each file's directory (so editors that save by renaming a temp file over the original are seen),
+ * Watches each file (again after an editor renames a temporary file over it, or after it was deleted and is back),
  * debounces events, and reloads only when the content hash differs from the last one seen. Every distinct broken
  * version is reported once through onError.
  */
+/** How often a missing policy file is looked for again, to watch it once it is back. */
+const REWATCH_MS = 250;
+
 export function watchPolicyFiles(paths: readonly string[], options: WatchPolicyOptions): PolicyWatcher {
   const logger = options.logger ?? SILENT_LOGGER;
   const debounceMs = options.debounceMs ?? 100;
   const regexCache = options.regexCache ?? new Set<string>();
-  const namesByDir = new Map<string, Set<string>>();
-  for (const file of paths) {
-    const absolute = path.resolve(file);
-    const dir = path.dirname(absolute);
-    const names = namesByDir.get(dir) ?? new Set<string>();
-    names.add(path.basename(absolute));
-    namesByDir.set(dir, names);
-  }
 
   /** The version (or the read error) last acted on: an event that changes nothing is ignored. */
   let lastSeen: string | undefined;
@@ -103,31 +98,67 @@ export function watchPolicyFiles(paths: readonly string[], options: WatchPolicyO
     }
   }
 
-  const watchers: FSWatcher[] = [];
-  for (const [dir, names] of namesByDir) {
+  // Each file is watched itself, not its folder: the folder often holds the audit database too, whose every commit
+  // would wake the watcher. An editor that saves by renaming a temporary file over the original (or a delete) ends
+  // the watch on the old file; the watch is then set up again on the path, as soon as it exists.
+  const watchers = new Map<string, FSWatcher>();
+  const retries = new Set<NodeJS.Timeout>();
+  const rewatchLater = (file: string) => {
+    const retry = setTimeout(() => {
+      retries.delete(retry);
+      watchFile(file);
+    }, REWATCH_MS);
+    retry.unref();
+    retries.add(retry);
+  };
+  const watchFile = (file: string) => {
+    if (closed) return;
+    let watcher: FSWatcher;
     try {
-      const watcher = watch(dir, { persistent: false }, (_event, filename) => {
-        // Some platforms omit the name; a spurious check is cheap since unchanged content is ignored.
-        if (filename === null || names.has(path.basename(filename.toString()))) schedule();
+      watcher = watch(file, { persistent: false }, (event) => {
+        schedule();
+        if (event !== 'rename') return;
+        watcher.close();
+        watchers.delete(file);
+        // The path may already hold the new file; if not, this keeps trying until it does.
+        watchFile(file);
       });
-      watcher.on('error', (error) => {
-        deliver('onError', () =>
-          options.onError(new WardenError('POLICY_NOT_FOUND', `cannot watch ${dir}: ${errorMessage(error)}`)),
-        );
-      });
-      watchers.push(watcher);
     } catch (error) {
-      deliver('onError', () =>
-        options.onError(new WardenError('POLICY_NOT_FOUND', `cannot watch ${dir}: ${errorMessage(error)}`)),
-      );
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+        deliver('onError', () =>
+          options.onError(
+            new WardenError('POLICY_NOT_FOUND', `cannot watch ${file}: ${errorMessage(error)}`),
+          ),
+        );
+      }
+      rewatchLater(file);
+      return;
     }
-  }
+    watcher.on('error', (error) => {
+      watcher.close();
+      watchers.delete(file);
+      schedule();
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+        deliver('onError', () =>
+          options.onError(
+            new WardenError('POLICY_NOT_FOUND', `cannot watch ${file}: ${errorMessage(error)}`),
+          ),
+        );
+      }
+      rewatchLater(file);
+    });
+    watchers.set(file, watcher);
+    // It may have changed between the last read and this watch (a rename just now): check once.
+    schedule();
+  };
+  for (const file of new Set(paths.map((p) => path.resolve(p)))) watchFile(file);
 
   return {
     close() {
       closed = true;
       if (timer) clearTimeout(timer);
-      for (const watcher of watchers) watcher.close();
+      for (const retry of retries) clearTimeout(retry);
+      for (const watcher of watchers.values()) watcher.close();
     },
   };
 }

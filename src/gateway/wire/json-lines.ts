@@ -1,6 +1,8 @@
 // Newline-delimited JSON-RPC framing for the stdio transports (MCP's stdio transport: one message per line, UTF-8).
 // Lines are cut from the raw bytes and parsed with JSON.parse only: which messages are then checked, and how, is up
 // to the transport (see stdio-server.ts and stdio-child.ts).
+import process from 'node:process';
+import type { Writable } from 'node:stream';
 import { JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 
 const NEWLINE = 0x0a;
@@ -27,6 +29,7 @@ export class JsonLineReader {
   private skipping = false;
   private skippedBytes = 0;
   private tail: Buffer = EMPTY;
+  private lines = 0;
   private readonly maxLineBytes: number;
   private readonly sink: LineSink;
 
@@ -35,10 +38,16 @@ export class JsonLineReader {
     this.sink = sink;
   }
 
+  /** Lines seen so far, blank and dropped ones included: the number of the line being handed on. */
+  get lineNumber(): number {
+    return this.lines;
+  }
+
   push(chunk: Buffer): void {
     let start = 0;
     let end = chunk.indexOf(NEWLINE);
     while (end !== -1) {
+      this.lines += 1;
       if (this.skipping) {
         this.endSkipped(chunk.subarray(start, end));
       } else if (this.partBytes === 0) {
@@ -150,3 +159,46 @@ export function lineExcerpt(line: string, max = 120): string {
 export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+/**
+ * Writes serialized messages as lines, all those written in one turn of the event loop with one write: at load,
+ * the calls that a group commit releases together go out in one syscall (and wake the reader once), not one each.
+ */
+export class LineWriter {
+  private queue: string[] = [];
+  private scheduled = false;
+  private drained: Promise<void> | undefined;
+  private readonly stream: Writable;
+
+  constructor(stream: Writable) {
+    this.stream = stream;
+  }
+
+  /** Queues one message (JSON.stringify output: no newline in it); resolves at once unless the stream is full. */
+  write(json: string): Promise<void> {
+    this.queue.push(json);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      // After the current callback and every promise job it started, before the loop polls again.
+      process.nextTick(this.flush);
+    }
+    return this.drained ?? RESOLVED;
+  }
+
+  private readonly flush = (): void => {
+    this.scheduled = false;
+    const text = this.queue.length === 1 ? this.queue[0]! + '\n' : this.queue.join('\n') + '\n';
+    this.queue = [];
+    if (!this.stream.writable) return;
+    if (!this.stream.write(text) && !this.drained) {
+      this.drained = new Promise((resolve) =>
+        this.stream.once('drain', () => {
+          this.drained = undefined;
+          resolve();
+        }),
+      );
+    }
+  };
+}
+
+const RESOLVED = Promise.resolve();

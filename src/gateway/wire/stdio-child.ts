@@ -8,7 +8,7 @@ import spawn from 'cross-spawn';
 import { getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { JsonLineReader, checkMessage, isObject, lineExcerpt } from './json-lines.js';
+import { JsonLineReader, LineWriter, checkMessage, isObject, lineExcerpt } from './json-lines.js';
 import type { Intercept } from './stdio-server.js';
 
 /** How long close() waits after ending stdin, and again after SIGTERM. */
@@ -33,6 +33,7 @@ export class StdioChildTransport implements Transport {
   intercept?: Intercept;
 
   private child: ChildProcess | undefined;
+  private writer: LineWriter | undefined;
   private readonly reader: JsonLineReader;
   private readonly options: StdioChildOptions;
 
@@ -40,10 +41,14 @@ export class StdioChildTransport implements Transport {
     this.options = options;
     this.reader = new JsonLineReader(options.maxLineBytes, {
       message: (value) => {
-        if (isObject(value) && this.intercept?.(value)) return;
-        const checked = checkMessage(value);
-        if (checked.ok) this.onmessage?.(checked.message);
-        else this.onerror?.(new Error(`stdout: ${checked.error}`));
+        try {
+          if (isObject(value) && this.intercept?.(value)) return;
+          const checked = checkMessage(value);
+          if (checked.ok) this.onmessage?.(checked.message);
+          else this.onerror?.(new Error(`stdout: ${checked.error}`));
+        } catch (error) {
+          this.onerror?.(error instanceof Error ? error : new Error(String(error)));
+        }
       },
       // Servers that print logs on stdout are common: reported, not fatal.
       notJson: (line) => this.onerror?.(new Error(`stdout line is not JSON: ${lineExcerpt(line)}`)),
@@ -75,6 +80,7 @@ export class StdioChildTransport implements Transport {
         ...(cwd ? { cwd } : {}),
       });
       this.child = child;
+      if (child.stdin) this.writer = new LineWriter(child.stdin);
       child.on('error', (error) => {
         reject(error);
         this.onerror?.(error);
@@ -82,6 +88,7 @@ export class StdioChildTransport implements Transport {
       child.on('spawn', () => resolve());
       child.on('close', () => {
         this.child = undefined;
+        this.writer = undefined;
         this.reader.clear();
         this.onclose?.();
       });
@@ -98,10 +105,8 @@ export class StdioChildTransport implements Transport {
 
   /** Writes one message already serialized. */
   sendText(json: string): Promise<void> {
-    const stdin = this.child?.stdin;
-    if (!stdin) return Promise.reject(new Error('not connected: the server process is not running'));
-    if (stdin.write(json + '\n')) return Promise.resolve();
-    return new Promise((resolve) => stdin.once('drain', resolve));
+    if (!this.writer) return Promise.reject(new Error('not connected: the server process is not running'));
+    return this.writer.write(json);
   }
 
   async close(): Promise<void> {
@@ -110,6 +115,8 @@ export class StdioChildTransport implements Transport {
     const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
     const waitClosed = () =>
       Promise.race([closed, new Promise<void>((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref())]);
+    // The writer puts out what was sent on a later tick (LineWriter); let it, or ending stdin drops those messages.
+    await new Promise<void>((resolve) => process.nextTick(resolve));
     try {
       child.stdin?.end();
     } catch {

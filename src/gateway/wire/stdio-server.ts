@@ -6,7 +6,14 @@ import process from 'node:process';
 import type { Readable, Writable } from 'node:stream';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ErrorCode, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { JsonLineReader, checkMessage, isObject, lineExcerpt, trailingRequestId } from './json-lines.js';
+import {
+  JsonLineReader,
+  LineWriter,
+  checkMessage,
+  isObject,
+  lineExcerpt,
+  trailingRequestId,
+} from './json-lines.js';
 
 /** Takes a message before the SDK sees it; returns true when it handled it. */
 export type Intercept = (message: Record<string, unknown>) => boolean;
@@ -26,10 +33,9 @@ export class StdioServerTransport implements Transport {
   intercept?: Intercept;
 
   private started = false;
-  private lineNumber = 0;
   private readonly reader: JsonLineReader;
+  private readonly writer: LineWriter;
   private readonly stdin: Readable;
-  private readonly stdout: Writable;
   private readonly options: StdioServerOptions;
 
   constructor(
@@ -39,22 +45,23 @@ export class StdioServerTransport implements Transport {
   ) {
     this.options = options;
     this.stdin = stdin;
-    this.stdout = stdout;
+    this.writer = new LineWriter(stdout);
     this.reader = new JsonLineReader(options.maxLineBytes, {
       message: (value) => this.dispatch(value),
       notJson: (line, error) => {
-        this.lineNumber += 1;
-        this.fail(`line ${this.lineNumber} on stdin is not JSON (${error.message}): ${lineExcerpt(line)}`, {
-          id: null,
-          code: ErrorCode.ParseError,
-        });
+        this.fail(
+          `line ${this.reader.lineNumber} on stdin is not JSON (${error.message}): ${lineExcerpt(line)}`,
+          {
+            id: null,
+            code: ErrorCode.ParseError,
+          },
+        );
       },
       oversized: (bytes, tail) => {
-        this.lineNumber += 1;
         const id = trailingRequestId(tail);
         this.options.onOversized?.(bytes, id);
         this.fail(
-          `line ${this.lineNumber} on stdin is ${bytes} bytes, over the limit of ${this.options.maxLineBytes}; it was dropped`,
+          `line ${this.reader.lineNumber} on stdin is ${bytes} bytes, over the limit of ${this.options.maxLineBytes}; it was dropped`,
           { id: id ?? null, code: ErrorCode.InvalidRequest },
         );
       },
@@ -82,8 +89,7 @@ export class StdioServerTransport implements Transport {
 
   /** Writes one message already serialized (no newline in it: JSON.stringify never makes one). */
   sendText(json: string): Promise<void> {
-    if (this.stdout.write(json + '\n')) return Promise.resolve();
-    return new Promise((resolve) => this.stdout.once('drain', resolve));
+    return this.writer.write(json);
   }
 
   private readonly onData = (chunk: Buffer): void => {
@@ -95,21 +101,26 @@ export class StdioServerTransport implements Transport {
   };
 
   private dispatch(value: unknown): void {
-    this.lineNumber += 1;
-    if (isObject(value) && this.intercept?.(value)) return;
-    const checked = checkMessage(value);
-    if (!checked.ok) {
-      const id =
-        isObject(value) && (typeof value.id === 'string' || typeof value.id === 'number') ? value.id : null;
-      // Only a request gets an answer; a bad notification or response is reported and dropped.
-      const isRequest = isObject(value) && typeof value.method === 'string' && id !== null;
-      this.fail(
-        `line ${this.lineNumber} on stdin: ${checked.error}`,
-        isRequest ? { id, code: ErrorCode.InvalidRequest } : undefined,
-      );
-      return;
+    try {
+      if (isObject(value) && this.intercept?.(value)) return;
+      const checked = checkMessage(value);
+      if (!checked.ok) {
+        const id =
+          isObject(value) && (typeof value.id === 'string' || typeof value.id === 'number') ? value.id : null;
+        // Whatever has an id and is not a response is answered, so its sender does not wait forever; a bad
+        // notification or response is reported and dropped.
+        const isResponse = isObject(value) && ('result' in value || 'error' in value);
+        this.fail(
+          `line ${this.reader.lineNumber} on stdin: ${checked.error}`,
+          id !== null && !isResponse ? { id, code: ErrorCode.InvalidRequest } : undefined,
+        );
+        return;
+      }
+      this.onmessage?.(checked.message);
+    } catch (error) {
+      // A handler's bug must not cost the rest of the chunk.
+      this.onerror?.(error instanceof Error ? error : new Error(String(error)));
     }
-    this.onmessage?.(checked.message);
   }
 
   /** Reports a bad line, and answers it with a JSON-RPC error when there is someone to answer. */

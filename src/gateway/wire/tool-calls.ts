@@ -33,8 +33,8 @@ export function checkCallParams(params: unknown): CallParams | string {
   if (meta !== undefined) {
     if (!isObject(meta)) return 'params._meta: expected an object';
     const token = meta.progressToken;
-    if (token !== undefined && typeof token !== 'string' && typeof token !== 'number') {
-      return 'params._meta.progressToken: expected a string or a number';
+    if (token !== undefined && typeof token !== 'string' && !Number.isInteger(token)) {
+      return 'params._meta.progressToken: expected a string or a whole number';
     }
   }
   return params as unknown as CallParams;
