@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import process from 'node:process';
 import { URL, fileURLToPath } from 'node:url';
 import { connectTarget, readCpuMs, readPeakRssMb, runLoad } from './measure.mjs';
+import { measureAuditCommitUs } from './audit-commit.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const FIXTURE = join(ROOT, 'test', 'fixtures', 'fixture-server.mjs');
@@ -246,6 +247,20 @@ async function main() {
     }
   }
 
+  // The floor under Warden's c=1 latency: every call waits for one durable commit, which no pass-through pays.
+  /** @type {number | null} */
+  let auditCommitUs = null;
+  if (existsSync(join(ROOT, 'dist', 'audit', 'index.js'))) {
+    auditCommitUs = await measureAuditCommitUs(join(ROOT, 'dist'));
+    const passC1 = results['pass-through']?.runs.c1;
+    const share = passC1
+      ? ` = ${fixed((auditCommitUs / (passC1.meanMs * 1000)) * 100, 0)}% of a pass-through call at c=1`
+      : '';
+    print(
+      `one durable audit commit (intent + previous outcome, measured alone): ${fixed(auditCommitUs, 1)} µs${share}`,
+    );
+  }
+
   const verdict = judge(results, skipped);
   print(verdict);
 
@@ -257,6 +272,7 @@ async function main() {
     settings,
     results,
     ratios,
+    auditCommitUs,
     skipped,
     verdict,
   };

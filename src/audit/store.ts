@@ -302,6 +302,7 @@ function serializeData(input: AuditEventInput): string {
   if (input.data === null || typeof input.data !== 'object' || Array.isArray(input.data)) {
     throw new WardenError('AUDIT_WRITE', `audit event ${input.type}: data must be an object`);
   }
+  if (input.dataText !== undefined) return input.dataText;
   try {
     return canonicalJson(input.data);
   } catch (error) {

@@ -71,6 +71,11 @@ export interface AuditEventInput {
   requestId?: string;
   sessionId?: string;
   data: Record<string, unknown>;
+  /**
+   * `data` as canonical JSON, when the writer has built it already (the gateway does, on its hot path). The store
+   * writes and hashes it as given: it must be exactly `canonicalJson(data)`, or the event fails verification.
+   */
+  dataText?: string;
 }
 
 /** A stored event: the input plus its place in the hash chain. */

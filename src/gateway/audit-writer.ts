@@ -1,7 +1,8 @@
 // Group commit for the gateway's audit events. An intent is awaited until it is durable, and the call runs only then:
 // intents are committed at the end of the current microtask queue, so the calls that arrived in one read share one
 // transaction. Other events (outcomes, denials, server state) wait a few milliseconds, after the responses have been
-// written, and usually share the commit of the next call's intent: one commit per call instead of two.
+// written, and usually share the commit of the next call's intent: one commit per call instead of two. Outcomes are
+// even built later (appendLater): the work of describing a result is not done while the agent waits for it.
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { AuditEventInput } from '../audit/types.js';
@@ -14,6 +15,9 @@ export interface BatchStore {
   appendBatch(events: readonly AuditEventInput[]): void;
 }
 
+/** Builds an event when the writer gets to it; see appendLater. */
+export type EventBuilder = () => AuditEventInput;
+
 interface Pending {
   event: AuditEventInput;
   resolve?: () => void;
@@ -23,6 +27,8 @@ interface Pending {
 /** Queues events and commits them in batches. Has a lifecycle: `close()` flushes what is left. */
 export class AuditWriter {
   private queue: Pending[] = [];
+  private builders: EventBuilder[] = [];
+  private building: NodeJS.Immediate | undefined;
   private timer: NodeJS.Timeout | undefined;
   private urgent = false;
   private closed = false;
@@ -39,6 +45,20 @@ export class AuditWriter {
     this.enqueue({ event }, false);
   }
 
+  /**
+   * Queues an event to be built once the current I/O callbacks are done (after the responses they produce are
+   * written), then committed like append(). It is built before any later commit, and by flush() and close(): its
+   * place in the log is never after an event queued after it was built.
+   */
+  appendLater(build: EventBuilder): void {
+    if (this.closed) {
+      this.logger.error('dropped an audit event built after shutdown');
+      return;
+    }
+    this.builders.push(build);
+    this.building ??= setImmediate(() => this.build());
+  }
+
   /** Queues an event and resolves once it is committed; rejects if the batch could not be written. */
   appendDurable(event: AuditEventInput): Promise<void> {
     return new Promise((resolve, reject) => this.enqueue({ event, resolve, reject }, true));
@@ -46,6 +66,7 @@ export class AuditWriter {
 
   /** Writes everything queued now, synchronously. */
   flush(): void {
+    this.build();
     clearTimeout(this.timer);
     this.timer = undefined;
     this.urgent = false;
@@ -60,6 +81,25 @@ export class AuditWriter {
       return;
     }
     for (const pending of batch) pending.resolve?.();
+  }
+
+  /** Builds the events waiting in appendLater and queues them. */
+  private build(): void {
+    if (this.building) clearImmediate(this.building);
+    this.building = undefined;
+    const builders = this.builders;
+    if (builders.length === 0) return;
+    this.builders = [];
+    for (const build of builders) {
+      let event: AuditEventInput;
+      try {
+        event = build();
+      } catch (error) {
+        this.logger.error(`could not build an audit event: ${errorMessage(error)}`);
+        continue;
+      }
+      this.enqueue({ event }, false);
+    }
   }
 
   /** Flushes and refuses further events. */

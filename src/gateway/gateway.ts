@@ -54,6 +54,8 @@ export class Gateway {
   private toolMap = new Map<string, ToolTarget>();
   private promptMap = new Map<string, PromptTarget>();
   private initialStart: Promise<void> = Promise.resolve();
+  /** Set once every downstream has connected or failed once (calls no longer wait for initialStart). */
+  private started = false;
   /** Handles one tools/call, whichever way it arrived (set by installHandlers). */
   private callTool!: ToolCallHandler;
   private upstreamConnected = false;
@@ -100,6 +102,7 @@ export class Gateway {
   startDownstreams(): Promise<void> {
     this.initialStart = Promise.all([...this.connections.values()].map((c) => c.start())).then(() => {
       this.rebuildMaps();
+      this.started = true;
     });
     return this.initialStart;
   }
@@ -155,7 +158,7 @@ export class Gateway {
     });
 
     this.callTool = async (params, { signal, notify }) => {
-      await this.initialStart;
+      if (!this.started) await this.initialStart;
       const exposedName = params.name;
       if (gate && isWardenTool(exposedName)) {
         const token = params._meta?.progressToken;

@@ -19,9 +19,13 @@ import type { DownstreamConnection } from './downstream.js';
 import type { NamedEntry } from './naming.js';
 import type { ApprovalGate, ProgressSender } from './approval-gate.js';
 
-/** Where events go (the batching AuditWriter). `appendDurable` resolves once the event is committed. */
+/**
+ * Where events go (the batching AuditWriter). `appendDurable` resolves once the event is committed; `appendLater`
+ * builds the event after the responses of the current I/O are written.
+ */
 export interface AuditSink {
   append(event: AuditEventInput): void;
+  appendLater(build: () => AuditEventInput): void;
   appendDurable(event: AuditEventInput): Promise<void>;
 }
 
@@ -87,6 +91,48 @@ export function newRequestId(): string {
   return `${Date.now().toString(36)}${nanoid(16)}`;
 }
 
+/**
+ * A call.outcome event, its data also as canonical JSON text: keys in sorted order, written directly (this runs for
+ * every call; test/gateway/pipeline.test.ts checks the text against canonicalJson).
+ */
+export function outcomeEvent(
+  requestId: string,
+  sessionId: string,
+  status: CallOutcomeStatus,
+  fields: Partial<CallOutcomeData>,
+  durationMs: number,
+): AuditEventInput {
+  const data: CallOutcomeData = {
+    durationMs,
+    ...(fields.error ? { error: fields.error } : {}),
+    excerpt: fields.excerpt ?? '',
+    isError: fields.isError ?? status !== 'ok',
+    resultBytes: fields.resultBytes ?? 0,
+    status,
+  };
+  return {
+    type: 'call.outcome',
+    requestId,
+    sessionId,
+    data: data as unknown as Record<string, unknown>,
+    dataText: JSON.stringify(data),
+  };
+}
+
+/**
+ * The canonical JSON of an intent, written from its parts: every key is in sorted order here and in auditRule, and
+ * only the parts that come from outside (the arguments, the principal, the agent) need canonicalizing.
+ */
+export function intentText(intent: CallIntentData, principalText: string, agentText: string): string {
+  const q = JSON.stringify;
+  return (
+    `{"action":${q(intent.action)},"agent":${agentText},"args":${canonicalJson(intent.args)},` +
+    `"argsBytes":${q(intent.argsBytes)},"argsHash":${q(intent.argsHash)},"exposedName":${q(intent.exposedName)},` +
+    `"policyVersion":${q(intent.policyVersion)},"principal":${principalText},"reason":${q(intent.reason)},` +
+    `"risk":${q(intent.risk)},"rules":${q(intent.rules)},"server":${q(intent.server)},"tool":${q(intent.tool)}}`
+  );
+}
+
 /** A rule that fired, as the intent records it (keys in sorted order). */
 function auditRule(match: RuleMatch): AuditRule {
   return {
@@ -110,6 +156,13 @@ export function createCallPipeline(deps: PipelineDeps): (request: CallRequest) =
   };
   const record = (type: string, requestId: string, data: Record<string, unknown>) =>
     deps.audit.append({ type, requestId, sessionId: deps.sessionId, data });
+  const principalText = canonicalJson(deps.principal);
+  let lastAgent: { key: string; text: string } | undefined;
+  const agentText = (agent: CallIntentData['agent']): string => {
+    const key = `${agent.name ?? ''}\u0000${agent.version ?? ''}`;
+    if (lastAgent?.key !== key) lastAgent = { key, text: canonicalJson(agent) };
+    return lastAgent.text;
+  };
 
   return async function handleCall(request: CallRequest): Promise<CallToolResult> {
     const requestId = newRequestId();
@@ -170,6 +223,7 @@ export function createCallPipeline(deps: PipelineDeps): (request: CallRequest) =
         requestId,
         sessionId: deps.sessionId,
         data: intent as unknown as Record<string, unknown>,
+        dataText: intentText(intent, principalText, agentText(intent.agent)),
       });
     } catch (error) {
       return errorResult(
@@ -260,18 +314,12 @@ export function createCallPipeline(deps: PipelineDeps): (request: CallRequest) =
     io: ForwardIo,
   ): Promise<CallToolResult> {
     const started = performance.now();
-    const outcome = (status: CallOutcomeStatus, fields: Partial<CallOutcomeData>) => {
-      // Keys in sorted order (see the intent).
-      const data: CallOutcomeData = {
-        durationMs: Math.round((performance.now() - started) * 1000) / 1000,
-        ...(fields.error ? { error: fields.error } : {}),
-        excerpt: fields.excerpt ?? '',
-        isError: fields.isError ?? status !== 'ok',
-        resultBytes: fields.resultBytes ?? 0,
-        status,
-      };
-      record('call.outcome', requestId, data as unknown as Record<string, unknown>);
-    };
+    const outcome = (
+      status: CallOutcomeStatus,
+      fields: Partial<CallOutcomeData>,
+      finished = performance.now(),
+    ) =>
+      outcomeEvent(requestId, deps.sessionId, status, fields, Math.round((finished - started) * 1000) / 1000);
 
     const { progressToken, ...restMeta } = io.meta ?? {};
     const params: Record<string, unknown> = { name: target.name, arguments: args };
@@ -288,29 +336,36 @@ export function createCallPipeline(deps: PipelineDeps): (request: CallRequest) =
             }
           : {}),
       });
-      const json = JSON.stringify(result);
-      const isError = result.isError === true;
-      outcome(isError ? 'tool_error' : 'ok', {
-        isError,
-        resultBytes: Buffer.byteLength(json),
-        excerpt: resultExcerpt(result, redact, secrets, deps.excerptChars),
+      // Describing the result (its size, a redacted excerpt) waits until the agent has it.
+      const finished = performance.now();
+      deps.audit.appendLater(() => {
+        const isError = result.isError === true;
+        return outcome(
+          isError ? 'tool_error' : 'ok',
+          {
+            isError,
+            resultBytes: Buffer.byteLength(JSON.stringify(result)),
+            excerpt: resultExcerpt(result, redact, secrets, deps.excerptChars),
+          },
+          finished,
+        );
       });
       return result as CallToolResult;
     } catch (error) {
       const message = errorMessage(error);
       if (io.signal.aborted) {
-        outcome('cancelled', {
-          error: `cancelled by the client: ${String(io.signal.reason ?? message)}`,
-        });
+        deps.audit.append(
+          outcome('cancelled', { error: `cancelled by the client: ${String(io.signal.reason ?? message)}` }),
+        );
         throw error;
       }
       if (error instanceof WardenError && error.code === 'DOWNSTREAM_TIMEOUT') {
-        outcome('timeout', { error: message });
+        deps.audit.append(outcome('timeout', { error: message }));
         return errorResult(
           `Warden stopped waiting for "${exposedName}" after ${deps.callTimeoutMs} ms without a result or progress (gateway.callTimeoutMs) and cancelled it downstream; whether it took effect is unknown.`,
         );
       }
-      outcome('failed', { error: redact(message) as string });
+      deps.audit.append(outcome('failed', { error: redact(message) as string }));
       if (error instanceof WardenError) return errorResult(error.message);
       // A JSON-RPC error from the downstream tool passes through as it came.
       throw error;

@@ -48,6 +48,36 @@ describe('the gateway audit writer', () => {
     await expect(writer.appendDurable(event(1))).rejects.toThrow();
   });
 
+  it('builds a later event after the current I/O, and commits it with the next batch', async () => {
+    const { store, batches } = realStore();
+    const writer = new AuditWriter(store, SILENT_LOGGER);
+    let built = false;
+    writer.appendLater(() => {
+      built = true;
+      return { type: 'call.outcome', requestId: 'r0', data: { status: 'ok' } };
+    });
+    expect(built).toBe(false);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(built).toBe(true);
+    expect(batches).toEqual([]);
+    await writer.appendDurable(event(1));
+    expect(batches).toEqual([2]);
+    expect([...store.events()].map((e) => e.type)).toEqual(['call.outcome', 'call.intent']);
+  });
+
+  it('builds later events that are still waiting when it flushes or closes, so none is lost', () => {
+    const { store } = realStore();
+    const writer = new AuditWriter(store, SILENT_LOGGER);
+    writer.appendLater(() => ({ type: 'call.outcome', requestId: 'r0', data: {} }));
+    writer.appendLater(() => {
+      throw new Error('a broken builder');
+    });
+    writer.appendLater(() => ({ type: 'call.outcome', requestId: 'r1', data: {} }));
+    writer.close();
+    expect([...store.events()].map((e) => e.requestId)).toEqual(['r0', 'r1']);
+    expect(store.verify()).toMatchObject({ ok: true, count: 2 });
+  });
+
   it('flushes what is queued on close and refuses events afterwards', async () => {
     const { store } = realStore();
     const writer = new AuditWriter(store, SILENT_LOGGER);

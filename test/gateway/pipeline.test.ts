@@ -7,7 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { openAuditStore } from '../../src/audit/index.js';
 import { AuditWriter } from '../../src/gateway/audit-writer.js';
 import type { DownstreamConnection } from '../../src/gateway/downstream.js';
-import { createCallPipeline, newRequestId } from '../../src/gateway/pipeline.js';
+import { createCallPipeline, intentText, newRequestId, outcomeEvent } from '../../src/gateway/pipeline.js';
+import type { CallIntentData } from '../../src/audit/types.js';
+import { canonicalJson } from '../../src/redact/index.js';
 import { SILENT_LOGGER } from '../../src/log.js';
 import { compilePolicySources } from '../../src/policy/index.js';
 import { hashArguments } from '../../src/redact/index.js';
@@ -121,6 +123,68 @@ describe('the call pipeline', () => {
     const ids = [...store.events()].filter((e) => e.type === 'call.intent').map((e) => e.requestId!);
     expect(ids).toHaveLength(5);
     expect([...ids].sort()).toEqual(ids);
+  });
+});
+
+describe('the texts the pipeline hands the store as they are', () => {
+  // The store hashes dataText without re-serializing it: anything but canonicalJson(data) would fail verify().
+  const intents: CallIntentData[] = [
+    {
+      action: 'allow',
+      agent: { version: '1.0', name: 'agent' },
+      args: { z: 1, a: { y: [3, { d: 1, c: 2 }], x: null }, '10': 'numeric key', é: 'accent', '': 'empty' },
+      argsBytes: 120,
+      argsHash: 'ab'.repeat(32),
+      exposedName: 'fs__write_file',
+      policyVersion: 'cd'.repeat(32),
+      principal: { name: 'Alice', id: 'alice@example.com', email: 'alice@example.com' },
+      reason: 'rule "notes" said so\n\u2028',
+      risk: 'low',
+      rules: [
+        {
+          action: 'allow',
+          file: '/p/a.yaml',
+          line: 3,
+          risk: 'low',
+          ruleId: 'notes',
+          why: ['args.path "x" matches'],
+        },
+        { action: 'deny', risk: 'high', ruleId: 'default:unmatched', why: [] },
+      ],
+      server: 'fs',
+      tool: 'write_file',
+    },
+    {
+      action: 'approve',
+      agent: {},
+      args: {},
+      argsBytes: 2,
+      argsHash: '00'.repeat(32),
+      exposedName: 'db__query',
+      policyVersion: 'ef'.repeat(32),
+      principal: { id: 'bob' },
+      reason: '',
+      risk: 'critical',
+      rules: [],
+      server: 'db',
+      tool: 'query',
+    },
+  ];
+
+  it('writes an intent exactly as canonicalJson would', () => {
+    for (const intent of intents) {
+      const text = intentText(intent, canonicalJson(intent.principal), canonicalJson(intent.agent));
+      expect(text).toBe(canonicalJson(intent));
+    }
+  });
+
+  it('writes an outcome exactly as canonicalJson would, with and without an error', () => {
+    const events = [
+      outcomeEvent('r1', 's1', 'ok', { isError: false, resultBytes: 42, excerpt: 'héllo "x"' }, 1.234),
+      outcomeEvent('r2', 's1', 'failed', { error: 'boom\u0000' }, 0),
+      outcomeEvent('r3', 's1', 'cancelled', {}, 12_345.678),
+    ];
+    for (const event of events) expect(event.dataText).toBe(canonicalJson(event.data));
   });
 });
 
