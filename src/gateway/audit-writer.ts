@@ -9,6 +9,8 @@ import type { AuditEventInput } from '../audit/types.js';
 
 /** How long an outcome may wait for company before it is committed on its own. */
 export const BATCH_DELAY_MS = 5;
+/** Events built by appendLater that are committed at once rather than with the next intent (see build()). */
+export const IDLE_COMMIT_MIN_EVENTS = 4;
 
 /** The part of the audit store the writer needs. */
 export interface BatchStore {
@@ -64,9 +66,14 @@ export class AuditWriter {
     return new Promise((resolve, reject) => this.enqueue({ event, resolve, reject }, true));
   }
 
-  /** Writes everything queued now, synchronously. */
+  /** Builds what appendLater queued, and writes everything queued now, synchronously. */
   flush(): void {
     this.build();
+    this.commitQueued();
+  }
+
+  /** Writes the queue in one transaction and settles its durable appends. */
+  private commitQueued(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
     this.urgent = false;
@@ -100,6 +107,9 @@ export class AuditWriter {
       }
       this.enqueue({ event }, false);
     }
+    // Under load, several outcomes are now waiting: committing them here keeps them out of the next intent's commit,
+    // which every call in it waits for. A single one (concurrency 1) still rides with the next intent.
+    if (!this.urgent && this.queue.length >= IDLE_COMMIT_MIN_EVENTS) this.commitQueued();
   }
 
   /** Flushes and refuses further events. */

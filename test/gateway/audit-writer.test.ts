@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openAuditStore } from '../../src/audit/index.js';
 import type { AuditEventInput } from '../../src/audit/types.js';
-import { AuditWriter, BATCH_DELAY_MS } from '../../src/gateway/audit-writer.js';
+import { AuditWriter, BATCH_DELAY_MS, IDLE_COMMIT_MIN_EVENTS } from '../../src/gateway/audit-writer.js';
 import { SILENT_LOGGER } from '../../src/log.js';
 
 function realStore() {
@@ -63,6 +63,18 @@ describe('the gateway audit writer', () => {
     await writer.appendDurable(event(1));
     expect(batches).toEqual([2]);
     expect([...store.events()].map((e) => e.type)).toEqual(['call.outcome', 'call.intent']);
+  });
+
+  it('commits later events on their own once enough of them wait, instead of with the next intent', async () => {
+    const { store, batches } = realStore();
+    const writer = new AuditWriter(store, SILENT_LOGGER);
+    for (let i = 0; i < IDLE_COMMIT_MIN_EVENTS; i += 1) {
+      writer.appendLater(() => ({ type: 'call.outcome', requestId: `r${i}`, data: {} }));
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(batches).toEqual([IDLE_COMMIT_MIN_EVENTS]);
+    await writer.appendDurable(event(99));
+    expect(batches).toEqual([IDLE_COMMIT_MIN_EVENTS, 1]);
   });
 
   it('builds later events that are still waiting when it flushes or closes, so none is lost', () => {
