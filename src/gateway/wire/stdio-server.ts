@@ -36,6 +36,7 @@ export class StdioServerTransport implements Transport {
   private readonly reader: JsonLineReader;
   private readonly writer: LineWriter;
   private readonly stdin: Readable;
+  private readonly stdout: Writable;
   private readonly options: StdioServerOptions;
 
   constructor(
@@ -46,6 +47,7 @@ export class StdioServerTransport implements Transport {
     this.options = options;
     this.stdin = stdin;
     this.writer = new LineWriter(stdout);
+    this.stdout = stdout;
     this.reader = new JsonLineReader(options.maxLineBytes, {
       message: (value) => this.dispatch(value),
       notJson: (line, error) => {
@@ -73,11 +75,14 @@ export class StdioServerTransport implements Transport {
     this.started = true;
     this.stdin.on('data', this.onData);
     this.stdin.on('error', this.onStreamError);
+    // A client that goes away leaves writes failing with EPIPE: reported, not thrown (stdin's end stops Warden).
+    this.stdout.on('error', this.onStreamError);
   }
 
   async close(): Promise<void> {
     this.stdin.off('data', this.onData);
     this.stdin.off('error', this.onStreamError);
+    this.stdout.off('error', this.onStreamError);
     if (this.stdin.listenerCount('data') === 0) this.stdin.pause();
     this.reader.clear();
     this.onclose?.();

@@ -36,6 +36,7 @@ async function serve(options: Partial<StdioServerOptions> = {}) {
   return {
     transport,
     stdin,
+    stdout: stdout.stream,
     out: stdout.lines,
     raw: stdout.raw,
     received,
@@ -289,5 +290,12 @@ describe('StdioServerTransport', () => {
     const s = await serve();
     s.stdin.emit('error', new Error('EPIPE on stdin'));
     expect(s.errors).toEqual(['EPIPE on stdin']);
+  });
+
+  it('reports a failing stdout (the client went away) instead of throwing', async () => {
+    const s = await serve();
+    // Without a listener, an 'error' event on a stream throws: this would crash the gateway.
+    expect(() => s.stdout.emit('error', new Error('write EPIPE'))).not.toThrow();
+    expect(s.errors).toEqual(['write EPIPE']);
   });
 });
