@@ -127,7 +127,12 @@ export class DownstreamConnection {
     try {
       return await lane.request(method, params, options);
     } catch (error) {
-      throw this.describeFailure(error, method, options.signal, generation);
+      throw this.describeFailure(
+        error,
+        method,
+        options.cancel?.aborted ?? options.signal?.aborted,
+        generation,
+      );
     }
   }
 
@@ -135,7 +140,7 @@ export class DownstreamConnection {
   private describeFailure(
     error: unknown,
     method: string,
-    callerSignal: AbortSignal | undefined,
+    cancelled: boolean | undefined,
     generation: number,
   ): unknown {
     if (error instanceof LaneTimeoutError) {
@@ -145,7 +150,7 @@ export class DownstreamConnection {
         { cause: error },
       );
     }
-    if (!callerSignal?.aborted && (generation !== this.generation || this.state !== 'ready')) {
+    if (!cancelled && (generation !== this.generation || this.state !== 'ready')) {
       return new WardenError(
         'DOWNSTREAM_CRASHED',
         `downstream server "${this.name}" stopped while handling ${method} (${this.lastError || errorMessage(error)}); ` +

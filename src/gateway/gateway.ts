@@ -27,6 +27,7 @@ import { buildNameMap, type NamedEntry } from './naming.js';
 import { createCallPipeline, type AuditSink, type PolicyRef, type ToolTarget } from './pipeline.js';
 import type { ApprovalGate } from './approval-gate.js';
 import { WARDEN_TOOLS, callWardenTool, isWardenTool } from './warden-tools.js';
+import { signalCancel } from './wire/cancel.js';
 import { StdioServerTransport } from './wire/stdio-server.js';
 import { interceptToolCalls, type CallParams, type ToolCallHandler } from './wire/tool-calls.js';
 
@@ -157,14 +158,14 @@ export class Gateway {
       return { tools };
     });
 
-    this.callTool = async (params, { signal, notify }) => {
+    this.callTool = async (params, { cancel, notify }) => {
       if (!this.started) await this.initialStart;
       const exposedName = params.name;
       if (gate && isWardenTool(exposedName)) {
         const token = params._meta?.progressToken;
         return callWardenTool(gate, exposedName, params.arguments, {
           clientName: this.server.getClientVersion()?.name,
-          signal,
+          signal: cancel.signal,
           sendProgress:
             token === undefined
               ? undefined
@@ -177,14 +178,14 @@ export class Gateway {
         target: this.toolMap.get(exposedName),
         args: params.arguments,
         meta: params._meta,
-        signal,
+        cancel,
         sendProgress: (progress) => notify({ method: 'notifications/progress', params: progress }),
       });
     };
     // Transports other than Warden's stdio one reach tool calls through the SDK.
     this.server.setRequestHandler(CallToolRequestSchema, (request, extra: Extra) =>
       this.callTool(request.params as CallParams, {
-        signal: extra.signal,
+        cancel: signalCancel(extra.signal),
         notify: (notification) => extra.sendNotification(notification as ServerNotification),
       }),
     );

@@ -18,6 +18,7 @@ import { maskedValues, resultExcerpt } from './result-excerpt.js';
 import type { DownstreamConnection } from './downstream.js';
 import type { NamedEntry } from './naming.js';
 import type { ApprovalGate, ProgressSender } from './approval-gate.js';
+import { signalCancel, type CancelToken } from './wire/cancel.js';
 
 /**
  * Where events go (the batching AuditWriter). `appendDurable` resolves once the event is committed; `appendLater`
@@ -38,9 +39,9 @@ export interface ToolTarget extends NamedEntry<Tool> {
   connection: DownstreamConnection;
 }
 
-/** How a forwarded call talks back: its cancel signal, its `_meta`, and where progress goes. */
+/** How a forwarded call talks back: its cancel, its `_meta`, and where progress goes. */
 interface ForwardIo {
-  signal: AbortSignal;
+  cancel: CancelToken;
   meta: Record<string, unknown> | undefined;
   sendProgress?: (params: Record<string, unknown>) => Promise<void>;
 }
@@ -67,7 +68,7 @@ export interface CallRequest {
   args: unknown;
   /** `_meta` from the request (progress token included). */
   meta: Record<string, unknown> | undefined;
-  signal: AbortSignal;
+  cancel: CancelToken;
   sendProgress: (params: Record<string, unknown>) => Promise<void>;
 }
 
@@ -243,7 +244,7 @@ export function createCallPipeline(deps: PipelineDeps): (request: CallRequest) =
           argsHash: intent.argsHash,
           run: (signal, sendProgress) =>
             forward(target, argsRecord, requestId, request.exposedName, redact, secrets, {
-              signal,
+              cancel: signalCancel(signal),
               meta: request.meta,
               ...(sendProgress ? { sendProgress: (p) => sendProgress(p as never) } : {}),
             }),
@@ -271,7 +272,7 @@ export function createCallPipeline(deps: PipelineDeps): (request: CallRequest) =
           quorum: verdict.quorum,
           timeoutMs: verdict.timeoutMs,
         },
-        { clientName: intent.agent.name, signal: request.signal, sendProgress: relay },
+        { clientName: intent.agent.name, signal: request.cancel.signal, sendProgress: relay },
       );
     }
 
@@ -291,7 +292,7 @@ export function createCallPipeline(deps: PipelineDeps): (request: CallRequest) =
     }
 
     return forward(target, argsRecord, requestId, request.exposedName, redact, secrets, {
-      signal: request.signal,
+      cancel: request.cancel,
       meta: request.meta,
       sendProgress: request.sendProgress,
     });
@@ -326,7 +327,7 @@ export function createCallPipeline(deps: PipelineDeps): (request: CallRequest) =
     if (Object.keys(restMeta).length > 0) params._meta = restMeta;
     try {
       const result = await target.connection.request('tools/call', params, {
-        signal: io.signal,
+        cancel: io.cancel,
         timeoutMs: deps.callTimeoutMs,
         ...(progressToken !== undefined
           ? {
@@ -353,9 +354,9 @@ export function createCallPipeline(deps: PipelineDeps): (request: CallRequest) =
       return result as CallToolResult;
     } catch (error) {
       const message = errorMessage(error);
-      if (io.signal.aborted) {
+      if (io.cancel.aborted) {
         deps.audit.append(
-          outcome('cancelled', { error: `cancelled by the client: ${String(io.signal.reason ?? message)}` }),
+          outcome('cancelled', { error: `cancelled by the client: ${String(io.cancel.reason ?? message)}` }),
         );
         throw error;
       }

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { openAuditStore } from '../../src/audit/index.js';
 import { AuditWriter } from '../../src/gateway/audit-writer.js';
 import type { DownstreamConnection } from '../../src/gateway/downstream.js';
+import { CallCancel } from '../../src/gateway/wire/cancel.js';
 import { createCallPipeline, intentText, newRequestId, outcomeEvent } from '../../src/gateway/pipeline.js';
 import type { CallIntentData } from '../../src/audit/types.js';
 import { canonicalJson } from '../../src/redact/index.js';
@@ -56,7 +57,7 @@ function pipelineWithLog() {
       target,
       args,
       meta: undefined,
-      signal: new AbortController().signal,
+      cancel: new CallCancel(),
       sendProgress: async () => undefined,
     });
   return { store, writer, call };

@@ -4,6 +4,7 @@
 // before any other handling, enforces deadlines with one timer, and cancels downstream on abort or timeout the way
 // the SDK does (`notifications/cancelled`). Everything else on the connection stays with the SDK client.
 import { McpError, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { signalCancel, type CancelToken } from './cancel.js';
 import { isObject } from './json-lines.js';
 
 /**
@@ -15,7 +16,9 @@ export const FIRST_LANE_ID = 1_000_000_000;
 export type ProgressParams = Record<string, unknown> & { progress: number };
 
 export interface LaneRequestOptions {
-  /** Aborting it cancels the request downstream and rejects with the signal's reason. */
+  /** Cancelling it cancels the request downstream and rejects with the cancel's reason. */
+  cancel?: CancelToken;
+  /** The same, as an AbortSignal (used when `cancel` is not given). */
   signal?: AbortSignal;
   /** Asks the server for progress (the lane's request id is the token) and receives it; each one resets the deadline. */
   onprogress?: (progress: ProgressParams) => void;
@@ -66,8 +69,9 @@ export class CallLane {
     options: LaneRequestOptions = {},
   ): Promise<Record<string, unknown>> {
     if (this.closedWith) return Promise.reject(this.closedWith);
-    const { signal, onprogress, timeoutMs } = options;
-    if (signal?.aborted) return Promise.reject(signal.reason);
+    const { onprogress, timeoutMs } = options;
+    const cancel = options.cancel ?? (options.signal ? signalCancel(options.signal) : undefined);
+    if (cancel?.aborted) return Promise.reject(cancel.reason);
     const id = this.nextId++;
     let sent = params;
     if (onprogress) {
@@ -83,11 +87,7 @@ export class CallLane {
         onprogress,
         detach: undefined,
       };
-      if (signal) {
-        const onAbort = () => this.cancel(id, String(signal.reason), signal.reason);
-        signal.addEventListener('abort', onAbort, { once: true });
-        entry.detach = () => signal.removeEventListener('abort', onAbort);
-      }
+      if (cancel) entry.detach = cancel.onCancel((reason) => this.cancel(id, String(reason), reason));
       this.pending.set(id, entry);
       this.arm(entry.deadline);
       this.send({ jsonrpc: '2.0', id, method, ...(sent === undefined ? {} : { params: sent }) }).catch(

@@ -4,6 +4,7 @@
 // suppresses the answer, progress goes out as notifications, errors become JSON-RPC errors the same way. Every
 // other message (initialize, listings, pings, …) still goes through the SDK.
 import { ErrorCode, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { CallCancel, type CancelToken } from './cancel.js';
 import { isObject } from './json-lines.js';
 import type { Intercept, StdioServerTransport } from './stdio-server.js';
 
@@ -16,7 +17,7 @@ export interface CallParams {
 
 /** What a tool call handler may do besides returning: notice a cancel, send notifications (progress). */
 export interface ToolCallContext {
-  signal: AbortSignal;
+  cancel: CancelToken;
   notify(notification: { method: string; params: Record<string, unknown> }): Promise<void>;
 }
 
@@ -59,10 +60,10 @@ export function interceptToolCalls(
   handler: ToolCallHandler,
   report: (error: unknown) => void,
 ): Intercept {
-  const inFlight = new Map<string | number, AbortController>();
-  const answer = (id: string | number, json: string, signal: AbortSignal): Promise<void> | undefined =>
+  const inFlight = new Map<string | number, CallCancel>();
+  const answer = (json: string, cancel: CallCancel): Promise<void> | undefined =>
     // The SDK does not answer a request the client cancelled; neither does Warden.
-    signal.aborted ? undefined : transport.sendText(json);
+    cancel.aborted ? undefined : transport.sendText(json);
 
   return (message) => {
     const { method, id } = message;
@@ -77,34 +78,29 @@ export function interceptToolCalls(
         transport.sendText(JSON.stringify({ jsonrpc: '2.0', id, error })).catch(report);
         return true;
       }
-      const controller = new AbortController();
-      const signal = controller.signal;
-      inFlight.set(id, controller);
+      const cancel = new CallCancel();
+      inFlight.set(id, cancel);
       const notify: ToolCallContext['notify'] = (notification) =>
-        signal.aborted ? Promise.resolve() : transport.send({ jsonrpc: '2.0', ...notification });
-      handler(params, { signal, notify })
+        cancel.aborted ? Promise.resolve() : transport.send({ jsonrpc: '2.0', ...notification });
+      handler(params, { cancel, notify })
         .then(
           (result) =>
-            answer(
-              id,
-              `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${JSON.stringify(result)}}`,
-              signal,
-            ),
+            answer(`{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${JSON.stringify(result)}}`, cancel),
           (error: unknown) =>
-            answer(id, JSON.stringify({ jsonrpc: '2.0', id, error: toJsonRpcError(error) }), signal),
+            answer(JSON.stringify({ jsonrpc: '2.0', id, error: toJsonRpcError(error) }), cancel),
         )
         .catch(report)
         .finally(() => {
-          if (inFlight.get(id) === controller) inFlight.delete(id);
+          if (inFlight.get(id) === cancel) inFlight.delete(id);
         });
       return true;
     }
     if (method === 'notifications/cancelled' && isObject(message.params)) {
       const requestId = message.params.requestId;
-      const controller =
+      const cancel =
         typeof requestId === 'string' || typeof requestId === 'number' ? inFlight.get(requestId) : undefined;
-      if (!controller) return false;
-      controller.abort(message.params.reason);
+      if (!cancel) return false;
+      cancel.cancel(message.params.reason);
       return true;
     }
     return false;

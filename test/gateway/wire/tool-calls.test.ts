@@ -211,7 +211,7 @@ describe('interceptToolCalls on the stdio transport', () => {
         new Promise((resolve, reject) => {
           contexts.set(params.name, context);
           if (params.name === 'quick') resolve({ content: [{ type: 'text', text: 'quick' }] });
-          context.signal.addEventListener('abort', () => reject(new Error('aborted by the client')));
+          context.cancel.onCancel(() => reject(new Error('aborted by the client')));
         }),
     );
     w.call(10, { name: 'hang' });
@@ -221,8 +221,10 @@ describe('interceptToolCalls on the stdio transport', () => {
       method: 'notifications/cancelled',
       params: { requestId: 10, reason: 'user pressed stop' },
     });
-    await until(() => contexts.get('hang')!.signal.aborted, 'the abort');
-    expect(contexts.get('hang')!.signal.reason).toBe('user pressed stop');
+    await until(() => contexts.get('hang')!.cancel.aborted, 'the abort');
+    expect(contexts.get('hang')!.cancel.reason).toBe('user pressed stop');
+    // Handlers that need a real AbortSignal (the approval wait) get one that is already aborted.
+    expect(contexts.get('hang')!.cancel.signal.aborted).toBe(true);
     // A later call is answered; the cancelled one never is (lines are handled in order).
     w.call(11, { name: 'quick' });
     await until(() => w.answerTo(11), 'the answer to the later call');
@@ -265,7 +267,7 @@ describe('interceptToolCalls on the stdio transport', () => {
 
   it('sends the notifications a handler makes (progress) before its answer, and none once cancelled', async () => {
     let release: (() => void) | undefined;
-    const w = await fastPath(async (params, { notify, signal }) => {
+    const w = await fastPath(async (params, { notify, cancel }) => {
       const token = params._meta?.progressToken;
       await notify({
         method: 'notifications/progress',
@@ -273,7 +275,7 @@ describe('interceptToolCalls on the stdio transport', () => {
       });
       if (params.name === 'wait') {
         await new Promise<void>((resolve) => (release = resolve));
-        expect(signal.aborted).toBe(true);
+        expect(cancel.aborted).toBe(true);
         await notify({ method: 'notifications/progress', params: { progressToken: token!, progress: 2 } });
       }
       return { content: [] };
