@@ -422,6 +422,23 @@ export class ApprovalBroker {
     return recorded;
   }
 
+  /**
+   * Which review service posts request `id` on `channel`: see ApprovalStore.claimNotification. A service counts as
+   * alive while its last heartbeat is at most `staleAfterMs` old.
+   */
+  claimNotification(
+    id: string,
+    channel: string,
+    instance: string,
+    staleAfterMs: number,
+  ): 'post' | 'update' | 'other' {
+    const now = this.now();
+    const aliveSince = new Date(now.getTime() - staleAfterMs).toISOString();
+    return this.store.write(() =>
+      this.store.claimNotification(id, channel, instance, now.toISOString(), aliveSince),
+    );
+  }
+
   /** What channels posted for the request, in order. */
   notifications(id: string): ApprovalNotification[] {
     return this.store.notifications(id);

@@ -47,14 +47,19 @@ export interface ReviewServiceOptions {
 export const NOTIFY_RETRY_DELAYS_MS: readonly number[] = [200, 400];
 const DEFAULT_TICK_MS = 250;
 const DEFAULT_HEARTBEAT_MS = 1_000;
+/** The shortest time without a heartbeat after which another service takes over a service's posts. */
+const MIN_CLAIM_STALE_MS = 3_000;
 const DEFAULT_NOTIFY_TIMEOUT_MS = 10_000;
 /** Pending requests read per tick; more than any team has open at once. */
 const PENDING_SCAN_LIMIT = 10_000;
 
+/** A notify attempt that took longer than notifyTimeoutMs (it may still succeed). */
+class NotifyTimeout extends Error {}
+
 interface Tracked {
   /** The version last acted on. */
   version: number;
-  /** Channels this request was notified on (from the database at first sight, then as notifies succeed). */
+  /** Channels on which this service owns the post of this request (posted by it, or taken over from a stopped one). */
   notified: Set<string>;
   /** Channels with a notify in progress. */
   notifying: Set<string>;
@@ -71,7 +76,7 @@ interface Parts {
 /**
  * A running review service. Start it with startReviewService; stop it with close(). Nothing it does writes to
  * stdout. Its state is in the database: a restarted service picks up where the last one stopped (requests already
- * notified on a channel are not notified again).
+ * notified on a channel are not notified again), and several services on one database post each request once.
  */
 export class ReviewService {
   /** Identifies this service in `review_services` (gateways check one is alive before waiting). */
@@ -84,6 +89,8 @@ export class ReviewService {
   private readonly logger: Logger;
   private readonly tickMs: number;
   private readonly heartbeatMs: number;
+  /** A service whose last heartbeat is older than this has lost its claims on posting requests. */
+  private readonly claimStaleMs: number;
   private readonly retryDelaysMs: readonly number[];
   private readonly notifyTimeoutMs: number;
   private readonly tracked = new Map<string, Tracked>();
@@ -104,6 +111,7 @@ export class ReviewService {
     this.logger = options.logger ?? SILENT_LOGGER;
     this.tickMs = options.tickMs ?? DEFAULT_TICK_MS;
     this.heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+    this.claimStaleMs = Math.max(3 * this.heartbeatMs, MIN_CLAIM_STALE_MS);
     this.retryDelaysMs = options.notifyRetryDelaysMs ?? NOTIFY_RETRY_DELAYS_MS;
     this.notifyTimeoutMs = options.notifyTimeoutMs ?? DEFAULT_NOTIFY_TIMEOUT_MS;
   }
@@ -241,21 +249,34 @@ export class ReviewService {
     this.timer.unref?.();
   }
 
-  /** A pending request: notify the channels that have not been told; update the others when it changed. */
+  /**
+   * A pending request: post it on the channels this service claims and has not posted yet; keep the posts it owns up
+   * to date. A channel another live service claimed is that service's (each card is posted once).
+   */
   private look(request: ApprovalRequestView): void {
     let tracked = this.tracked.get(request.id);
     if (!tracked) {
-      const notified = new Set(this.broker.notifications(request.id).map((n) => n.channel));
-      tracked = { version: request.version, notified, notifying: new Set() };
+      tracked = { version: request.version, notified: new Set(), notifying: new Set() };
       this.tracked.set(request.id, tracked);
-      // First sight of a request notified before (a restart): it may have changed while no service ran.
-      if (notified.size > 0) this.updateChannels(request, notified);
     } else if (request.version !== tracked.version) {
       tracked.version = request.version;
       this.updateChannels(request, tracked.notified);
     }
     for (const channel of this.channels) {
       if (tracked.notified.has(channel.name) || tracked.notifying.has(channel.name)) continue;
+      const claim = this.broker.claimNotification(
+        request.id,
+        channel.name,
+        this.instanceId,
+        this.claimStaleMs,
+      );
+      if (claim === 'other') continue;
+      if (claim === 'update') {
+        // Posted before (by this service before a restart, or by one that stopped): it may have changed since.
+        tracked.notified.add(channel.name);
+        this.updateChannels(request, new Set([channel.name]));
+        continue;
+      }
       tracked.notifying.add(channel.name);
       this.track(this.notify(request, channel, tracked));
     }
@@ -278,19 +299,31 @@ export class ReviewService {
     const attempts = this.retryDelaysMs.length + 1;
     let request = first;
     let lastError: unknown;
+    /** An attempt that timed out may still post: the next one waits for it a while, so a slow post is not doubled. */
+    let late: Promise<ChannelNotice> | undefined;
     try {
       for (let attempt = 1; attempt <= attempts; attempt += 1) {
         if (attempt > 1) {
           await sleep(this.retryDelaysMs[attempt - 2]!, undefined, { signal: this.stopping.signal });
+          if (late) {
+            const notice = await this.settledWithin(late, this.notifyTimeoutMs);
+            late = undefined;
+            if (notice) {
+              this.recordNotified(request, channel, notice, tracked);
+              return;
+            }
+          }
           const current = this.broker.get(request.id);
           if (!current || current.status !== 'pending') return;
           request = current;
         }
         let notice: ChannelNotice;
+        const posting = channel.notify(request);
         try {
-          notice = await this.withTimeout(channel.notify(request), channel.name);
+          notice = await this.withTimeout(posting, channel.name);
         } catch (error) {
           lastError = error;
+          if (error instanceof NotifyTimeout) late = posting;
           this.logger.warn(
             `review service: notifying ${channel.name} of request ${request.id} failed (attempt ${attempt} of ${attempts}): ${errorMessage(error)}`,
           );
@@ -340,11 +373,27 @@ export class ReviewService {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new Error(`${channel} did not answer within ${this.notifyTimeoutMs} ms`)),
+        () => reject(new NotifyTimeout(`${channel} did not answer within ${this.notifyTimeoutMs} ms`)),
         this.notifyTimeoutMs,
       );
     });
     return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  /** The notice of a post that timed out, if it succeeds within `ms` more; undefined if it fails or still hangs. */
+  private async settledWithin(
+    posting: Promise<ChannelNotice>,
+    ms: number,
+  ): Promise<ChannelNotice | undefined> {
+    let timer: NodeJS.Timeout | undefined;
+    const giveUp = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), ms);
+    });
+    try {
+      return await Promise.race([posting.catch(() => undefined), giveUp]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /**

@@ -90,6 +90,18 @@ export const APPROVALS_MIGRATIONS: readonly string[] = [
     last_seen   TEXT NOT NULL
   );
   `,
+  `
+  -- Which review service posts a request on a channel (and keeps that post up to date): the first to claim it. With
+  -- several services on one file (two gateways with review.inProcess, or one beside \`warden review\`), each card is
+  -- posted once. A claim whose service stopped sending heartbeats is taken over by a live one.
+  CREATE TABLE approval_notify_claims (
+    request_id  TEXT NOT NULL REFERENCES approval_requests (id),
+    channel     TEXT NOT NULL,
+    instance_id TEXT NOT NULL,
+    at          TEXT NOT NULL,
+    PRIMARY KEY (request_id, channel)
+  );
+  `,
 ];
 
 /** The approval schema version this build writes and reads. */

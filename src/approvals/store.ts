@@ -281,6 +281,28 @@ export class ApprovalStore {
     });
   }
 
+  /**
+   * Claims posting `id` on `channel` for review service `instance`, or finds who has it: `post` (claimed, not posted
+   * yet), `update` (claimed, already posted: keep it up to date), `other` (a service seen since `aliveSince` has it).
+   * A claim of a service not seen since then passes to `instance`. Call inside write().
+   */
+  claimNotification(
+    id: string,
+    channel: string,
+    instance: string,
+    at: string,
+    aliveSince: string,
+  ): 'post' | 'update' | 'other' {
+    const claim = this.sql.notifyClaim.get(id, channel);
+    if (claim && claim.instance_id !== instance) {
+      if (this.sql.reviewServiceAlive.get(claim.instance_id, aliveSince)) return 'other';
+      this.sql.takeNotifyClaim.run({ request_id: id, channel, instance_id: instance, at });
+    } else if (!claim) {
+      this.sql.insertNotifyClaim.run({ request_id: id, channel, instance_id: instance, at });
+    }
+    return this.sql.notified.get(id, channel) ? 'update' : 'post';
+  }
+
   notifications(id: string): ApprovalNotification[] {
     return this.sql.notifications.all(id).map((row) => ({
       requestId: row.request_id,
@@ -564,6 +586,23 @@ function prepareStatements(db: Database.Database) {
     deleteReviewService: db.prepare<[string]>('DELETE FROM review_services WHERE instance_id = ?'),
     reviewServiceSeen: db.prepare<[string], { found: number }>(
       'SELECT 1 AS found FROM review_services WHERE last_seen >= ? LIMIT 1',
+    ),
+    reviewServiceAlive: db.prepare<[string, string], { found: number }>(
+      'SELECT 1 AS found FROM review_services WHERE instance_id = ? AND last_seen >= ?',
+    ),
+    notifyClaim: db.prepare<[string, string], { instance_id: string }>(
+      'SELECT instance_id FROM approval_notify_claims WHERE request_id = ? AND channel = ?',
+    ),
+    insertNotifyClaim: db.prepare<[Record<string, unknown>]>(
+      `INSERT INTO approval_notify_claims (request_id, channel, instance_id, at)
+       VALUES (@request_id, @channel, @instance_id, @at)`,
+    ),
+    takeNotifyClaim: db.prepare<[Record<string, unknown>]>(
+      `UPDATE approval_notify_claims SET instance_id = @instance_id, at = @at
+       WHERE request_id = @request_id AND channel = @channel`,
+    ),
+    notified: db.prepare<[string, string], { found: number }>(
+      'SELECT 1 AS found FROM approval_notifications WHERE request_id = ? AND channel = ? LIMIT 1',
     ),
   };
 }

@@ -547,6 +547,51 @@ describe('notifications', () => {
   });
 });
 
+describe('who posts a request (review services on one database)', () => {
+  test('the first service to claim a channel posts; a live one that asks later leaves it alone', () => {
+    const t = open();
+    t.create('req-1');
+    t.broker.registerReviewService('svc-a', 101);
+    t.broker.registerReviewService('svc-b', 102);
+    expect(t.broker.claimNotification('req-1', 'teams', 'svc-a', 3_000)).toBe('post');
+    expect(t.broker.claimNotification('req-1', 'teams', 'svc-b', 3_000)).toBe('other');
+    // Each channel is claimed on its own.
+    expect(t.broker.claimNotification('req-1', 'http-api', 'svc-b', 3_000)).toBe('post');
+    // The owner asking again after it posted keeps the post up to date.
+    t.broker.recordNotified('req-1', 'teams', 'activity-1');
+    expect(t.broker.claimNotification('req-1', 'teams', 'svc-a', 3_000)).toBe('update');
+    expect(t.broker.claimNotification('req-1', 'teams', 'svc-b', 3_000)).toBe('other');
+  });
+
+  test('a service that stopped sending heartbeats loses its claims to a live one', () => {
+    const t = open();
+    t.create('req-1');
+    t.create('req-2');
+    t.broker.registerReviewService('svc-a', 101);
+    t.broker.registerReviewService('svc-b', 102);
+    expect(t.broker.claimNotification('req-1', 'teams', 'svc-a', 3_000)).toBe('post');
+    expect(t.broker.claimNotification('req-2', 'teams', 'svc-a', 3_000)).toBe('post');
+    t.broker.recordNotified('req-1', 'teams', 'activity-1');
+
+    t.clock.set(after(5_000));
+    t.broker.heartbeatReviewService('svc-b');
+    // svc-a was last seen 5 s ago: what it posted, svc-b keeps up to date; what it had not posted yet, svc-b posts.
+    expect(t.broker.claimNotification('req-1', 'teams', 'svc-b', 3_000)).toBe('update');
+    expect(t.broker.claimNotification('req-2', 'teams', 'svc-b', 3_000)).toBe('post');
+    expect(t.broker.claimNotification('req-2', 'teams', 'svc-a', 3_000)).toBe('other');
+  });
+
+  test('a service that stopped cleanly (unregistered) hands its claims over at once', () => {
+    const t = open();
+    t.create('req-1');
+    t.broker.registerReviewService('svc-a', 101);
+    t.broker.registerReviewService('svc-b', 102);
+    expect(t.broker.claimNotification('req-1', 'teams', 'svc-a', 3_000)).toBe('post');
+    t.broker.unregisterReviewService('svc-a');
+    expect(t.broker.claimNotification('req-1', 'teams', 'svc-b', 3_000)).toBe('post');
+  });
+});
+
 describe('list and version', () => {
   test('lists newest first, by status, and bumps the version on every change', () => {
     const t = open();

@@ -71,6 +71,30 @@ describe('notifying reviewers', () => {
     expect(failing.notified).toHaveLength(3);
   });
 
+  test('does not post twice when a post that timed out succeeds after all', async () => {
+    const bedNow = bed();
+    const posts: number[] = [];
+    const slow: ApprovalChannel = {
+      name: 'chat',
+      // The first post answers after the timeout (the chat service was slow, not down); any later one at once.
+      notify: async (request) => {
+        posts.push(Date.now());
+        if (posts.length === 1) await new Promise((resolve) => setTimeout(resolve, 300));
+        return { messageId: `msg-${request.id}-${posts.length}` };
+      },
+    };
+    await bedNow.start({ channels: [() => ({ channel: slow })], notifyTimeoutMs: 150 });
+    const request = bedNow.createRequest();
+    const notices = await eventually(() => {
+      const found = bedNow.gateway().notifications(request.id);
+      return found.length > 0 ? found : undefined;
+    });
+    expect(notices).toMatchObject([{ channel: 'chat', messageId: `msg-${request.id}-1` }]);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(posts).toHaveLength(1);
+    expect(bedNow.gateway().get(request.id)?.status).toBe('pending');
+  });
+
   test('updates a channel when a notified request changes, and closes it on stop', async () => {
     const bedNow = bed();
     const chat = recordingChannel('chat');
@@ -102,6 +126,40 @@ describe('notifying reviewers', () => {
 
     await service.close();
     expect(chat.isClosed()).toBe(true);
+  });
+});
+
+describe('several review services on one database', () => {
+  test('post each request once, and the survivor keeps the card current when the poster stops', async () => {
+    const bedNow = bed();
+    const first = recordingChannel('chat');
+    const second = recordingChannel('chat');
+    const services = [
+      await bedNow.start({ channels: [first.factory] }),
+      await bedNow.start({ channels: [second.factory] }),
+    ];
+    const request = bedNow.createRequest();
+    await eventually(() => (first.notified.length + second.notified.length > 0 ? true : undefined));
+    // Several ticks of both services later, still one card.
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    expect(first.notified.length + second.notified.length).toBe(1);
+    expect(bedNow.gateway().notifications(request.id)).toHaveLength(1);
+
+    const [poster, survivor] = first.notified.length === 1 ? [0, 1] : [1, 0];
+    const survivorChannel = [first, second][survivor]!;
+    await services[poster]!.close();
+    // The survivor takes the post over (it brings the card up to date at once) and follows the request from then on.
+    await eventually(() => (survivorChannel.updated.length > 0 ? true : undefined));
+    bedNow
+      .gateway()
+      .decide(
+        request.id,
+        { reviewerId: 'carol', kind: 'email', value: 'carol@example.com', channel: 'chat' },
+        'reject',
+        'not today',
+      );
+    await eventually(() => (survivorChannel.updated.some((r) => r.status === 'rejected') ? true : undefined));
+    expect(survivorChannel.notified).toHaveLength(0);
   });
 });
 
