@@ -19,6 +19,7 @@ import type { DownstreamConnection } from './downstream.js';
 import type { NamedEntry } from './naming.js';
 import type { ApprovalGate, ProgressSender } from './approval-gate.js';
 import { signalCancel, type CancelToken } from './wire/cancel.js';
+import { serializeResult } from './wire/tool-calls.js';
 
 /**
  * Where events go (the batching AuditWriter). `appendDurable` resolves once the event is committed; `appendLater`
@@ -337,15 +338,17 @@ export function createCallPipeline(deps: PipelineDeps): (request: CallRequest) =
             }
           : {}),
       });
-      // Describing the result (its size, a redacted excerpt) waits until the agent has it.
       const finished = performance.now();
+      // Serialized once: the answer to the agent is this text, and the audit records its size.
+      const json = serializeResult(result);
+      // Describing the result (its size, a redacted excerpt) waits until the agent has it.
       deps.audit.appendLater(() => {
         const isError = result.isError === true;
         return outcome(
           isError ? 'tool_error' : 'ok',
           {
             isError,
-            resultBytes: Buffer.byteLength(JSON.stringify(result)),
+            resultBytes: Buffer.byteLength(json),
             excerpt: resultExcerpt(result, redact, secrets, deps.excerptChars),
           },
           finished,

@@ -8,6 +8,12 @@ type Redact = (value: unknown) => unknown;
 const MIN_SECRET_LENGTH = 4;
 /** Longest result text parsed as JSON to redact by key. */
 const MAX_JSON_PARSE_CHARS = 65_536;
+/**
+ * Characters past the excerpt redacted with it. Only the excerpt is kept, so only it and this margin are redacted (a
+ * 1 MB result took 11 ms to redact whole): a secret that starts in the excerpt is matched whole as long as it is
+ * shorter than the margin, and a masked argument value is matched whatever its length (the margin grows to fit it).
+ */
+const REDACTION_MARGIN = 4_096;
 
 /** String values the redactor masked in the arguments: the same strings must not leak through the result. */
 export function maskedValues(
@@ -52,6 +58,12 @@ export function resultExcerpt(
       // Not JSON after all: treated as text below.
     }
   }
+  const total = text.length;
+  const window =
+    maxChars + secrets.reduce((widest, secret) => Math.max(widest, secret.length), REDACTION_MARGIN);
+  const cut = text.length > window;
+  if (cut) text = text.slice(0, window);
   for (const secret of secrets) text = text.split(secret).join(REDACTED);
-  return excerpt(String(redact(text)), maxChars);
+  const redacted = String(redact(text));
+  return cut ? excerpt(redacted, maxChars, total) : excerpt(redacted, maxChars);
 }

@@ -23,6 +23,21 @@ export interface ToolCallContext {
 
 export type ToolCallHandler = (params: CallParams, context: ToolCallContext) => Promise<CallToolResult>;
 
+/** Where a result keeps its JSON text once serializeResult made it (a symbol: JSON.stringify and the SDK skip it). */
+const SERIALIZED = Symbol('warden.serialized');
+
+/**
+ * The JSON text of a result, made once: it is remembered on the result, so the answer written to the agent reuses
+ * it (a large result is not serialized twice).
+ */
+export function serializeResult(result: object): string {
+  const holder = result as { [SERIALIZED]?: string };
+  if (holder[SERIALIZED] === undefined) {
+    Object.defineProperty(holder, SERIALIZED, { value: JSON.stringify(result), enumerable: false });
+  }
+  return holder[SERIALIZED]!;
+}
+
 /** The params checked as the SDK's CallToolRequestSchema checks them; a string says what is wrong. */
 export function checkCallParams(params: unknown): CallParams | string {
   if (!isObject(params)) return 'params: expected an object';
@@ -85,7 +100,10 @@ export function interceptToolCalls(
       handler(params, { cancel, notify })
         .then(
           (result) =>
-            answer(`{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${JSON.stringify(result)}}`, cancel),
+            answer(
+              `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${serializeResult(result)}}`,
+              cancel,
+            ),
           (error: unknown) =>
             answer(JSON.stringify({ jsonrpc: '2.0', id, error: toJsonRpcError(error) }), cancel),
         )

@@ -12,12 +12,28 @@ import { StdioServerTransport } from '../../../src/gateway/wire/stdio-server.js'
 import {
   checkCallParams,
   interceptToolCalls,
+  serializeResult,
   toJsonRpcError,
   type CallParams,
   type ToolCallContext,
   type ToolCallHandler,
 } from '../../../src/gateway/wire/tool-calls.js';
 import { captureLines, settle, until } from './helpers.js';
+
+describe('serializeResult', () => {
+  it('serializes a result once and hands the same text out again, leaving no trace in the JSON or the keys', () => {
+    const result = { content: [{ type: 'text', text: 'héllo' }], isError: false };
+    const first = serializeResult(result);
+    expect(first).toBe(JSON.stringify({ content: [{ type: 'text', text: 'héllo' }], isError: false }));
+    // A change after the first call is not seen: the text is what the agent was sent.
+    result.isError = true;
+    expect(serializeResult(result)).toBe(first);
+    expect(Object.keys(result)).toEqual(['content', 'isError']);
+    expect(JSON.stringify(result)).toBe(
+      JSON.stringify({ content: [{ type: 'text', text: 'héllo' }], isError: true }),
+    );
+  });
+});
 
 describe('checkCallParams', () => {
   it('accepts the shapes the SDK accepts, and hands the params back as they came', () => {
