@@ -3,7 +3,7 @@
 //
 // Env: BENCH_CALLS   calls at concurrency 1 (default 2000); concurrency 16 runs twice as many. "N,M" sets both.
 //      BENCH_WARMUP  warm-up calls before each measured run (default 300)
-//      BENCH_ROUNDS  rounds (default 3); each target reports its median-throughput round per concurrency
+//      BENCH_ROUNDS  rounds (default 5); each target reports its median-throughput round per concurrency
 //      BENCH_START_TIMEOUT_MS  how long a target may take to start and list its tools (default 20000)
 //      BENCH_WARDEN_CLI  another Warden CLI to measure instead of dist/cli/index.js
 // Prints a table, the ratios, "target met: …" or "target missed: …", and writes the numbers as JSON to os.tmpdir().
@@ -39,7 +39,7 @@ function readSettings() {
     c1,
     c16: second === undefined ? c1 * 2 : positive(second, 'BENCH_CALLS (second number)'),
     warmup: Number(process.env.BENCH_WARMUP ?? 300),
-    rounds: positive(Number(process.env.BENCH_ROUNDS ?? 3), 'BENCH_ROUNDS'),
+    rounds: positive(Number(process.env.BENCH_ROUNDS ?? 5), 'BENCH_ROUNDS'),
     startTimeoutMs: Number(process.env.BENCH_START_TIMEOUT_MS ?? 20_000),
   };
 }
