@@ -31,6 +31,18 @@ function recordingChannel(name: string, behaviour: { failNotify?: boolean } = {}
   return { factory, notified, updated, isClosed: () => closed };
 }
 
+/** Carol, a reviewer in dba, rejects the request from the chat channel. */
+function carolRejects(bedNow: ReturnType<typeof bed>, id: string): void {
+  bedNow
+    .gateway()
+    .decide(
+      id,
+      { reviewerId: 'carol', kind: 'email', value: 'carol@example.com', channel: 'chat' },
+      'reject',
+      'not today',
+    );
+}
+
 describe('notifying reviewers', () => {
   test('records each new pending request as notified on the HTTP API channel, once', async () => {
     const bedNow = bed();
@@ -114,14 +126,7 @@ describe('notifying reviewers', () => {
         'why now?',
       );
     await eventually(() => (chat.updated.some((r) => r.messages.length === 1) ? true : undefined));
-    bedNow
-      .gateway()
-      .decide(
-        request.id,
-        { reviewerId: 'carol', kind: 'email', value: 'carol@example.com', channel: 'chat' },
-        'reject',
-        'not today',
-      );
+    carolRejects(bedNow, request.id);
     await eventually(() => (chat.updated.some((r) => r.status === 'rejected') ? true : undefined));
 
     await service.close();
@@ -150,14 +155,7 @@ describe('several review services on one database', () => {
     await services[poster]!.close();
     // The survivor takes the post over (it brings the card up to date at once) and follows the request from then on.
     await eventually(() => (survivorChannel.updated.length > 0 ? true : undefined));
-    bedNow
-      .gateway()
-      .decide(
-        request.id,
-        { reviewerId: 'carol', kind: 'email', value: 'carol@example.com', channel: 'chat' },
-        'reject',
-        'not today',
-      );
+    carolRejects(bedNow, request.id);
     await eventually(() => (survivorChannel.updated.some((r) => r.status === 'rejected') ? true : undefined));
     expect(survivorChannel.notified).toHaveLength(0);
   });
