@@ -32,10 +32,13 @@ const SERIALIZED = Symbol('warden.serialized');
  */
 export function serializeResult(result: object): string {
   const holder = result as { [SERIALIZED]?: string };
-  if (holder[SERIALIZED] === undefined) {
-    Object.defineProperty(holder, SERIALIZED, { value: JSON.stringify(result), enumerable: false });
-  }
-  return holder[SERIALIZED]!;
+  const known = holder[SERIALIZED];
+  if (known !== undefined) return known;
+  const json = JSON.stringify(result);
+  // A frozen result (none is, today) is serialized again when asked again: correct, only slower.
+  if (Object.isExtensible(result))
+    Object.defineProperty(holder, SERIALIZED, { value: json, enumerable: false });
+  return json;
 }
 
 /** The params checked as the SDK's CallToolRequestSchema checks them; a string says what is wrong. */

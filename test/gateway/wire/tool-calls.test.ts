@@ -33,6 +33,12 @@ describe('serializeResult', () => {
       JSON.stringify({ content: [{ type: 'text', text: 'héllo' }], isError: true }),
     );
   });
+
+  it('serializes a frozen result too', () => {
+    const result = Object.freeze({ content: [{ type: 'text', text: 'frozen' }] });
+    expect(serializeResult(result)).toBe('{"content":[{"type":"text","text":"frozen"}]}');
+    expect(serializeResult(result)).toBe('{"content":[{"type":"text","text":"frozen"}]}');
+  });
 });
 
 describe('checkCallParams', () => {
