@@ -434,6 +434,9 @@ export class ApprovalBroker {
   ): 'post' | 'update' | 'other' {
     const now = this.now();
     const aliveSince = new Date(now.getTime() - staleAfterMs).toISOString();
+    // Asked every tick while another service has the post: answered without taking the write lock, which the
+    // gateways need for their calls' intents.
+    if (this.store.read(() => this.store.claimedByOther(id, channel, instance, aliveSince))) return 'other';
     return this.store.write(() =>
       this.store.claimNotification(id, channel, instance, now.toISOString(), aliveSince),
     );

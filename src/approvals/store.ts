@@ -303,6 +303,16 @@ export class ApprovalStore {
     return this.sql.notified.get(id, channel) ? 'update' : 'post';
   }
 
+  /** Whether a live service other than `instance` holds the claim: readable without the write lock. */
+  claimedByOther(id: string, channel: string, instance: string, aliveSince: string): boolean {
+    const claim = this.sql.notifyClaim.get(id, channel);
+    return (
+      claim !== undefined &&
+      claim.instance_id !== instance &&
+      this.sql.reviewServiceAlive.get(claim.instance_id, aliveSince) !== undefined
+    );
+  }
+
   notifications(id: string): ApprovalNotification[] {
     return this.sql.notifications.all(id).map((row) => ({
       requestId: row.request_id,
