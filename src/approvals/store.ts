@@ -105,7 +105,10 @@ export class ApprovalStore {
   constructor(file: string, options: ApprovalStoreOptions = {}) {
     this.path = file === ':memory:' ? file : path.resolve(file);
     this.readonly = options.readonly ?? false;
-    let db = openDatabase(this.path, this.readonly, options.busyTimeoutMs ?? 5_000);
+    let db = openSqliteFile(this.path, this.readonly, options.busyTimeoutMs ?? 5_000, {
+      code: 'APPROVALS_OPEN',
+      what: 'database',
+    });
     try {
       if (this.readonly && !hasSchema(db, this.path)) {
         // Nothing has needed approval in this file yet: read from empty tables rather than fail.
@@ -447,19 +450,6 @@ function rowToDecision(row: DecisionRow): ApprovalDecision {
 
 function rowToMessage(row: MessageRow): ApprovalMessage {
   return { requestId: row.request_id, kind: row.kind, author: row.author, text: row.text, at: row.at };
-}
-
-function openDatabase(file: string, readonly: boolean, busyTimeoutMs: number): Database.Database {
-  try {
-    return openSqliteFile(file, readonly, busyTimeoutMs);
-  } catch (error) {
-    const hint = readonly
-      ? 'it is created by `warden serve` on first use; check --db or `database` in the config'
-      : 'check that the folder is writable and the file is a Warden database';
-    throw new WardenError('APPROVALS_OPEN', `cannot open ${file}: ${errorMessage(error)}; ${hint}`, {
-      cause: error,
-    });
-  }
 }
 
 function hasSchema(db: Database.Database, file: string): boolean {

@@ -48,7 +48,10 @@ export class AuditStore {
     this.path = file === ':memory:' ? file : path.resolve(file);
     this.readonly = options.readonly ?? false;
     this.now = options.now ?? (() => new Date());
-    this.db = openDatabase(this.path, this.readonly, options.busyTimeoutMs ?? 5_000);
+    this.db = openSqliteFile(this.path, this.readonly, options.busyTimeoutMs ?? 5_000, {
+      code: 'AUDIT_OPEN',
+      what: 'audit log',
+    });
     try {
       if (this.readonly) {
         checkSchema(this.db, this.path);
@@ -221,19 +224,6 @@ export class AuditStore {
 /** Opens (creating it and its folder when writable) the audit log at `file`. */
 export function openAuditStore(file: string, options: AuditStoreOptions = {}): AuditStore {
   return new AuditStore(file, options);
-}
-
-function openDatabase(file: string, readonly: boolean, busyTimeoutMs: number): Database.Database {
-  try {
-    return openSqliteFile(file, readonly, busyTimeoutMs);
-  } catch (error) {
-    const hint = readonly
-      ? 'it is created by `warden serve` on first use; check --db or `database` in the config'
-      : 'check that the folder is writable and the file is a Warden audit log';
-    throw new WardenError('AUDIT_OPEN', `cannot open audit log ${file}: ${errorMessage(error)}; ${hint}`, {
-      cause: error,
-    });
-  }
 }
 
 function checkSchema(db: Database.Database, file: string): void {
