@@ -53,9 +53,10 @@ export function eventHashWithData(
 }
 
 /**
- * Walks the rows in seq order and recomputes every link. Catches a changed seq, ts, type, id, data or hash, a removed
- * or reordered row, and (through `head`, the chain_head row) a removed tail. `expectHead`, a head published earlier,
- * also catches a log rewritten consistently from scratch, which no check inside the file can.
+ * Walks the rows in seq order and recomputes every link over the stored bytes (Warden stores data as canonical JSON,
+ * so this is the hash eventHash gives). Catches a changed seq, ts, type, id, data (down to a space or a repeated key)
+ * or hash, a removed or reordered row, and (through `head`, the chain_head row) a removed tail. `expectHead`, a head
+ * published earlier, also catches a log rewritten consistently from scratch, which no check inside the file can.
  */
 export function verifyChain(
   rows: Iterable<EventRow>,
@@ -84,21 +85,22 @@ export function verifyChain(
         `prev_hash does not match the hash of event ${row.seq - 1}: an event before it was removed or changed`,
       );
     }
-    let data: unknown;
     try {
-      data = JSON.parse(row.data);
+      JSON.parse(row.data);
     } catch {
       return fail(row.seq, 'data is not valid JSON: the row was edited');
     }
+    // Security: the stored bytes themselves are hashed, never a re-serialization of them. Parsing first would
+    // collapse a repeated key, spaces or another key order into the original text, and SQLite's JSON functions
+    // (which the summaries read) take the first of repeated keys: an edit the auditor sees would pass.
     const fields = {
       seq: row.seq,
       ts: row.ts,
       type: row.type,
       requestId: row.request_id,
       sessionId: row.session_id,
-      data,
     };
-    if (eventHash(prevHash, fields) !== row.hash) {
+    if (eventHashWithData(prevHash, fields, row.data) !== row.hash) {
       return fail(
         row.seq,
         "hash does not match the event's content: its ts, type, ids, data or hash was changed",

@@ -213,6 +213,31 @@ describe('verify finds tampering', () => {
     }
   });
 
+  test('data edited so that it parses back to the same object: a repeated key, spaces, another key order', () => {
+    // A repeated key first is what SQLite's JSON functions (and so `audit list`) read; JSON.parse keeps the last.
+    const edits = [
+      `'{"principal":{"id":"mallory@evil"},"risk":"low",' || substr(data, 2)`,
+      `replace(data, ',', ', ')`,
+      `'{"type":"swapped",' || substr(data, 2)`,
+    ];
+    for (const edit of edits) {
+      const file = filledLog(6);
+      tamper(file, `UPDATE events SET data = ${edit} WHERE seq = 3`);
+      const db = new Database(file, { readonly: true });
+      const shown = db.prepare(`SELECT data ->> '$.risk' AS risk FROM events WHERE seq = 3`).get() as {
+        risk: string;
+      };
+      db.close();
+      if (edit.includes('mallory')) expect(shown.risk).toBe('low');
+      expect(verify(file)).toMatchObject({
+        ok: false,
+        count: 2,
+        firstBadSeq: 3,
+        problem: expect.stringContaining('hash does not match'),
+      });
+    }
+  });
+
   test('data that is no longer JSON', () => {
     const file = filledLog(4);
     tamper(file, `UPDATE events SET data = '{broken' WHERE seq = 2`);
