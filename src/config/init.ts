@@ -161,6 +161,9 @@ function looksLikeToken(value: string): boolean {
   );
 }
 
+/** `scheme://user:password@`: the password, wherever such a url sits in a value. */
+const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:@/]*:)([^\s@/]+)@/gi;
+
 const isReference = (value: string) => /^\$\{[A-Za-z_][A-Za-z0-9_]*(:-[^}]*)?\}$/.test(value);
 
 /** Upper-case environment variable name from parts: `github`, `X-API-Key` → `GITHUB_X_API_KEY`. */
@@ -244,8 +247,14 @@ function convertServer(name: string, entry: unknown, ctx: ConvertContext): Recor
   /** Keeps a value, or moves it into the secret table and returns its `${NAME}` reference. */
   const secret = (value: string, candidates: string[], force: boolean): string => {
     const text = copy(value);
-    if (isReference(text) || !(force || looksLikeToken(value))) return text;
-    return `\${${ctx.secrets.allocate(candidates, value)}}`;
+    if (isReference(text)) return text;
+    if (force || looksLikeToken(value)) return `\${${ctx.secrets.allocate(candidates, value)}}`;
+    // A connection string in an argument or a variable (`postgres://app:hunter2@db/prod`): only its password moves.
+    return text.replace(URL_PASSWORD, (_match, head: string, password: string) =>
+      password.startsWith('${')
+        ? `${head}${password}@`
+        : `${head}\${${ctx.secrets.allocate([envName(prefix, 'PASSWORD')], password)}}@`,
+    );
   };
 
   const out: Record<string, unknown> = {};
@@ -341,6 +350,7 @@ function serverName(name: string, taken: ReadonlySet<string>): string {
   const base =
     name
       .replace(/[^a-zA-Z0-9_-]+/g, '_')
+      .replace(/_{2,}/g, '_')
       .replace(/^_+|_+$/g, '')
       .slice(0, 48) || 'server';
   let candidate = base;
@@ -453,7 +463,7 @@ export function buildInitFiles(input: BuildInitInput): InitFiles {
     taken.add(name);
     if (name !== original) {
       notes.push(
-        `Server "${original}" is named "${name}" in warden.yaml (names use letters, digits, _ and -, at most 48).`,
+        `Server "${original}" is named "${name}" in warden.yaml (names use letters, digits, _ and -, at most 48, without "__").`,
       );
     }
     servers[name] = converted;

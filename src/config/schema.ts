@@ -115,7 +115,13 @@ export const principalSchema = oneOf<{
     : `expected ${PRINCIPAL_WHAT}`;
 });
 
-export const SERVER_NAME_PATTERN = /^[a-zA-Z0-9_-]{1,48}$/;
+/**
+ * Letters, digits, `_` and `-`, without `__`: Warden exposes tools as `<server>__<tool>`, and a server `a__b` would let
+ * server `a`'s tool `b__x` and server `a__b`'s tool `x` claim the same name.
+ */
+export const SERVER_NAME_PATTERN = /^(?!.*__)[a-zA-Z0-9_-]{1,48}$/;
+const SERVER_NAME_RULE =
+  'use letters, digits, _ and - (at most 48 characters), without "__" (Warden\'s separator)';
 
 /** Server names Warden keeps for itself: its own tools are exposed as `warden__*`. */
 export const RESERVED_SERVER_NAMES: readonly string[] = ['warden'];
@@ -136,12 +142,12 @@ export const configSchema = settings(
       )
       .min(1, 'name at least one policy file, e.g. [policies/default.yaml]'),
     servers: z.record(
-      z.string().regex(SERVER_NAME_PATTERN, 'server names use letters, digits, _ and - (at most 48)'),
+      z.string().regex(SERVER_NAME_PATTERN, `server names ${SERVER_NAME_RULE}`),
       serverSchema,
       {
         error: (issue) => {
           if (issue.code === 'invalid_key') {
-            return 'not a valid server name: use letters, digits, _ and - (at most 48 characters)';
+            return `not a valid server name: ${SERVER_NAME_RULE}`;
           }
           return expecting('a mapping of server name to its settings ("command" or "url")')(issue);
         },

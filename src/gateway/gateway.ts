@@ -54,6 +54,9 @@ export class Gateway {
   readonly connections = new Map<string, DownstreamConnection>();
   private toolMap = new Map<string, ToolTarget>();
   private promptMap = new Map<string, PromptTarget>();
+  /** Every exposed name given this session, kept so that a name never moves to another tool (see buildNameMap). */
+  private readonly toolNameGiven = new Map<string, string>();
+  private readonly promptNameGiven = new Map<string, string>();
   private initialStart: Promise<void> = Promise.resolve();
   /** Set once every downstream has connected or failed once (calls no longer wait for initialStart). */
   private started = false;
@@ -273,12 +276,12 @@ export class Gateway {
         promptEntries.push({ server: connection.name, name: prompt.name, item: prompt, connection });
       }
     }
-    this.toolMap = buildNameMap(toolEntries, (entry, given) =>
+    this.toolMap = buildNameMap(toolEntries, this.toolNameGiven, (entry, given) =>
       logger.warn(
-        `tool "${entry.name}" of server "${entry.server}" collides with another after sanitizing; exposed as "${given}"`,
+        `tool "${entry.name}" of server "${entry.server}" collides with another tool's name; exposed as "${given}"`,
       ),
     ) as Map<string, ToolTarget>;
-    this.promptMap = buildNameMap(promptEntries) as Map<string, PromptTarget>;
+    this.promptMap = buildNameMap(promptEntries, this.promptNameGiven) as Map<string, PromptTarget>;
   }
 
   private notify(method: 'tools' | 'resources' | 'prompts'): void {

@@ -34,23 +34,42 @@ export interface NamedEntry<T> {
 /**
  * Maps exposed names to downstream entries. Servers are taken in the given order; a collision after sanitizing
  * (e.g. `a.b` and `a_b`) gets a numeric suffix, and is reported through `onCollision`.
+ *
+ * Security: `assigned` (server and tool to exposed name) is kept by the caller for the whole session and updated
+ * here. A name once given stays with its tool, and is never given to another one, even after its tool went away: a
+ * tool that appears later (a list_changed, a restart) cannot take over a name the agent already knows, so a call
+ * can only reach the tool the agent was shown under that name.
  */
 export function buildNameMap<T>(
   entries: Iterable<NamedEntry<T>>,
+  assigned: Map<string, string> = new Map(),
   onCollision?: (entry: NamedEntry<T>, given: string) => void,
 ): Map<string, NamedEntry<T>> {
   const map = new Map<string, NamedEntry<T>>();
+  const fresh: NamedEntry<T>[] = [];
   for (const entry of entries) {
+    const kept = assigned.get(assignmentKey(entry));
+    if (kept === undefined) fresh.push(entry);
+    else map.set(kept, entry);
+  }
+  const taken = new Set(assigned.values());
+  for (const entry of fresh) {
     let name = exposedName(entry.server, entry.name);
-    if (map.has(name)) {
+    if (taken.has(name)) {
       const base = name.slice(0, 60);
       let n = 2;
-      while (map.has(`${base}_${n}`)) n += 1;
+      while (taken.has(`${base}_${n}`)) n += 1;
       const unique = `${base}_${n}`;
       onCollision?.(entry, unique);
       name = unique;
     }
+    taken.add(name);
+    assigned.set(assignmentKey(entry), name);
     map.set(name, entry);
   }
   return map;
+}
+
+function assignmentKey(entry: NamedEntry<unknown>): string {
+  return `${entry.server}\u0000${entry.name}`;
 }

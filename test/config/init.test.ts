@@ -162,6 +162,34 @@ describe('buildInitFiles', () => {
     });
   });
 
+  it('moves the password of a connection string in an argument or a variable, and keeps the rest readable', () => {
+    const files = build({
+      mcpServers: {
+        pg: {
+          command: 'npx',
+          args: [
+            '-y',
+            '@modelcontextprotocol/server-postgres',
+            'postgresql://admin:hunter2@db.example.com/prod',
+          ],
+          env: { DATABASE_URL: 'postgres://u:p4ss@h/db', LOG_URL: 'https://logs.example.com/x' },
+        },
+      },
+    });
+    expect(files.wardenYaml).not.toMatch(/hunter2|p4ss/);
+    expect(files.wardenYaml).toContain('postgresql://admin:${PG_PASSWORD}@db.example.com/prod');
+    expect(files.wardenYaml).toContain('https://logs.example.com/x');
+    expect(files.clientSnippet.mcpServers.warden.env).toEqual({
+      PG_PASSWORD: 'hunter2',
+      PG_PASSWORD_2: 'p4ss',
+    });
+    const config = load(files);
+    expect(config.servers.pg).toMatchObject({
+      args: ['-y', '@modelcontextprotocol/server-postgres', 'postgresql://admin:hunter2@db.example.com/prod'],
+      env: { DATABASE_URL: 'postgres://u:p4ss@h/db', LOG_URL: 'https://logs.example.com/x' },
+    });
+  });
+
   it('skips SSE servers with a note', () => {
     const files = build({
       mcpServers: { old: { type: 'sse', url: 'https://example.com/sse' }, fs: { command: 'npx' } },
@@ -178,13 +206,14 @@ describe('buildInitFiles', () => {
         'My Server!': { command: 'a' },
         My_Server: { command: 'b' },
         ['x'.repeat(60)]: { command: 'c' },
+        a__b: { command: 'd' },
       },
     });
-    expect(files.serverNames).toEqual(['My_Server_2', 'My_Server', 'x'.repeat(48)]);
+    expect(files.serverNames).toEqual(['My_Server_2', 'My_Server', 'x'.repeat(48), 'a_b']);
     expect(files.notes).toContain(
-      'Server "My Server!" is named "My_Server_2" in warden.yaml (names use letters, digits, _ and -, at most 48).',
+      'Server "My Server!" is named "My_Server_2" in warden.yaml (names use letters, digits, _ and -, at most 48, without "__").',
     );
-    expect(Object.keys(load(files).servers)).toEqual(['My_Server_2', 'My_Server', 'x'.repeat(48)]);
+    expect(Object.keys(load(files).servers)).toEqual(['My_Server_2', 'My_Server', 'x'.repeat(48), 'a_b']);
   });
 
   it('keeps disabled servers disabled and notes the settings it leaves out', () => {

@@ -167,6 +167,15 @@ describe('parseConfig', () => {
     );
   });
 
+  it('rejects a server name with "__", which would make two tools claim one exposed name', () => {
+    const error = parseError(
+      yaml('principal: alice', 'policies: [p.yaml]', 'servers:', '  a__b: { command: npx }'),
+    );
+    expect(error.message).toBe(
+      'warden.yaml:4:3: servers.a__b: not a valid server name: use letters, digits, _ and - (at most 48 characters), without "__" (Warden\'s separator)',
+    );
+  });
+
   it('rejects a server with both command and url, and one that uses SSE', () => {
     const error = parseError(
       yaml(
@@ -198,7 +207,7 @@ describe('parseConfig', () => {
     expect(error.message.split('\n')).toEqual([
       'warden.yaml:1:12: principal: must not be empty; expected a string id or a mapping { id, name?, email? } (the person the agent acts for)',
       'warden.yaml:2:11: policies: name at least one policy file, e.g. [policies/default.yaml]',
-      'warden.yaml:4:3: servers["bad name"]: not a valid server name: use letters, digits, _ and - (at most 48 characters)',
+      'warden.yaml:4:3: servers["bad name"]: not a valid server name: use letters, digits, _ and - (at most 48 characters), without "__" (Warden\'s separator)',
       'warden.yaml:5:33: servers.fs.disabled: expected true or false',
       'warden.yaml:6:27: gateway.callTimeoutMs: must be greater than 0',
       'warden.yaml:6:42: gateway.restart: unknown key "maxAttemps" (did you mean "maxAttempts"?)',
@@ -222,6 +231,30 @@ describe('parseConfig', () => {
     expect(error.message).toBe(
       'warden.yaml:7:22: servers.github.headers.Authorization: environment variable GITHUB_TOKEN is not set (used as ${GITHUB_TOKEN}); set it, or write ${GITHUB_TOKEN:-default}',
     );
+  });
+
+  it('lets commands that start no server read a config whose server secrets are not set here', () => {
+    const text = yaml(
+      'principal: alice',
+      'database: ${DB:-audit.db}',
+      'policies: [p.yaml]',
+      'servers:',
+      '  github:',
+      '    url: https://api.githubcopilot.com/mcp/',
+      '    headers: { Authorization: "Bearer ${GITHUB_TOKEN}" }',
+      '  internal: { url: "${INTERNAL_URL}" }',
+      '  fs: { command: npx }',
+    );
+    const config = parseConfig(text, {}, { ...OPTIONS, serversNeeded: false });
+    expect(config.database).toBe('/srv/warden/audit.db');
+    expect(config.servers.github).toMatchObject({ disabled: true });
+    expect(config.servers.internal).toBeUndefined();
+    expect(config.servers.fs).toMatchObject({ command: 'npx' });
+    // Anything else missing still fails, and so does the same file for `warden serve`.
+    expect(() =>
+      parseConfig(text.replace('${DB:-audit.db}', '${DB}'), {}, { ...OPTIONS, serversNeeded: false }),
+    ).toThrow(/database: environment variable DB is not set/);
+    expect(parseError(text).code).toBe('CONFIG_ENV_MISSING');
   });
 
   it('uses ${VAR:-default} when the variable is unset or empty, and $${ for a literal ${', () => {

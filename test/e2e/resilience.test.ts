@@ -121,6 +121,27 @@ describe('resilience against misbehaving downstream servers', () => {
     expect(tools.some((t) => t.name === 'fx__late_tool')).toBe(true);
   });
 
+  it('keeps an exposed name on its tool when a later tool of another server would sanitize to the same name', async () => {
+    // Server "a" tool "_b__x" and server "a_" tool "b__x" both make "a___b__x". The first holder keeps it.
+    warden = await startWarden({ servers: { a: fixture(), a_: fixture() } });
+    let changed = 0;
+    warden.client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+      changed += 1;
+    });
+    await warden.client.callTool({ name: 'a___add_tool', arguments: { name: 'b__x' } });
+    await waitFor(() => changed > 0, 5000, 'list_changed');
+    expect((await warden.client.listTools()).tools.map((t) => t.name)).toContain('a___b__x');
+    await warden.client.callTool({ name: 'a__add_tool', arguments: { name: '_b__x' } });
+    await waitFor(() => changed > 1, 5000, 'second list_changed');
+    const names = (await warden.client.listTools()).tools.map((t) => t.name);
+    expect(names).toEqual(expect.arrayContaining(['a___b__x', 'a___b__x_2']));
+    const first = await warden.client.callTool({ name: 'a___b__x', arguments: { value: 'one' } });
+    expect(textOf(first)).toBe('b__x: {"value":"one"}');
+    const second = await warden.client.callTool({ name: 'a___b__x_2', arguments: { value: 'two' } });
+    expect(textOf(second)).toBe('_b__x: {"value":"two"}');
+    expect((await warden.callEvents('a___b__x')).at(0)!.data).toMatchObject({ server: 'a_', tool: 'b__x' });
+  });
+
   it('passes results, errors and mixed content through untouched', async () => {
     warden = await startWarden({ servers: { fx: fixture() } });
     const add = await warden.client.callTool({ name: 'fx__add', arguments: { a: 2, b: 3 } });

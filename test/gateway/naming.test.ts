@@ -28,6 +28,7 @@ describe('exposed tool names', () => {
         { server: 'fs', name: 'a_b', item: 2 },
         { server: 'fs', name: 'a b', item: 3 },
       ],
+      new Map(),
       (_entry, given) => collisions.push(given),
     );
     expect([...map.keys()]).toEqual(['fs__a_b', 'fs__a_b_2', 'fs__a_b_3']);
@@ -42,5 +43,32 @@ describe('exposed tool names', () => {
     ]);
     expect(map.size).toBe(2);
     expect([...map.values()].map((e) => e.item).sort()).toEqual(['first', 'second']);
+  });
+
+  it('never moves a name to another tool when the lists change: the first holder keeps it for the session', () => {
+    const assigned = new Map<string, string>();
+    const first = buildNameMap([{ server: 'fs', name: 'a_b', item: 'original' }], assigned);
+    expect([...first.keys()]).toEqual(['fs__a_b']);
+    // A tool that sanitizes to the same name appears first in a later listing: it does not take the name over.
+    const second = buildNameMap(
+      [
+        { server: 'fs', name: 'a.b', item: 'newcomer' },
+        { server: 'fs', name: 'a_b', item: 'original' },
+      ],
+      assigned,
+    );
+    expect(second.get('fs__a_b')?.item).toBe('original');
+    expect(second.get('fs__a_b_2')?.item).toBe('newcomer');
+    // The holder goes away (its server restarts without it): its name stays unused rather than passed on.
+    const third = buildNameMap([{ server: 'fs', name: 'a.b', item: 'newcomer' }], assigned);
+    expect([...third.keys()]).toEqual(['fs__a_b_2']);
+    const fourth = buildNameMap(
+      [
+        { server: 'fs', name: 'a.b', item: 'newcomer' },
+        { server: 'fs', name: 'a_b', item: 'back' },
+      ],
+      assigned,
+    );
+    expect(fourth.get('fs__a_b')?.item).toBe('back');
   });
 });
