@@ -57,6 +57,12 @@ export type ProgressSender = (params: {
 export interface WaitContext {
   clientName: string | undefined;
   signal: AbortSignal;
+  /**
+   * The parked tool declares an output schema. MCP clients check every non-error result of such a tool against it
+   * (the SDK's client throws when structuredContent is missing), so "pending" and a reviewer's question, which are not
+   * the tool's output, go back marked isError, saying they are not a failure.
+   */
+  outputSchema?: boolean;
   /** Present when the client sent a progress token: then the call may be held, with heartbeats. */
   sendProgress: ProgressSender | undefined;
 }
@@ -67,6 +73,15 @@ function text(value: string, isError = false): CallToolResult {
   return isError
     ? { content: [{ type: 'text', text: value }], isError: true }
     : { content: [{ type: 'text', text: value }] };
+}
+
+/** A result that is not the tool's own output (pending, a question): see WaitContext.outputSchema. */
+function interim(message: string, context: WaitContext): CallToolResult {
+  if (!context.outputSchema) return text(message);
+  return text(
+    `${message} (This is marked as an error only because the tool's output is not there yet: the call did not fail.)`,
+    true,
+  );
 }
 
 const sleep = (ms: number, signal: AbortSignal) =>
@@ -242,14 +257,15 @@ export class ApprovalGate {
         if (questions.length > held.questionsSeen) {
           held.questionsSeen = questions.length;
           const question = questions.at(-1)!;
-          return text(
+          return interim(
             `Reviewer ${question.author} asked a question about request ${held.id} (${held.exposedName}): "${question.text}". ` +
               `Answer with warden__reply {"id":"${held.id}","answer":"…"}, then call warden__await_approval {"id":"${held.id}"}. The request stays pending.`,
+            context,
           );
         }
       }
       const now = Date.now();
-      if (now >= holdUntil) return this.pendingResult(held.id, request);
+      if (now >= holdUntil) return interim(this.pendingText(held.id, request), context);
       if (sendProgress && now >= nextBeat) {
         beat += 1;
         nextBeat = now + this.settings.heartbeatMs;
@@ -263,12 +279,12 @@ export class ApprovalGate {
     }
   }
 
-  private pendingResult(id: string, request: ApprovalRequestView): CallToolResult {
+  private pendingText(id: string, request: ApprovalRequestView): string {
     const left = formatDuration(Math.max(0, Date.parse(request.expiresAt) - Date.now()));
-    return text(
+    return (
       `Approval pending: request ${id} (${request.exposedName}) needs ${request.quorum} approval(s) from ` +
-        `${request.reviewerSpecs.join(', ')}; it expires in ${left}. Nothing has run yet. ` +
-        `Call warden__await_approval with {"id":"${id}"} to wait for the decision; do not repeat the original call.`,
+      `${request.reviewerSpecs.join(', ')}; it expires in ${left}. Nothing has run yet. ` +
+      `Call warden__await_approval with {"id":"${id}"} to wait for the decision; do not repeat the original call.`
     );
   }
 

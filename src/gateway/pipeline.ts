@@ -19,7 +19,7 @@ import type { DownstreamConnection } from './downstream.js';
 import type { NamedEntry } from './naming.js';
 import type { ApprovalGate, ProgressSender } from './approval-gate.js';
 import { signalCancel, type CancelToken } from './wire/cancel.js';
-import { serializeResult } from './wire/tool-calls.js';
+import { jsonRpcErrorMessage, serializeResult } from './wire/tool-calls.js';
 
 /**
  * Where events go (the batching AuditWriter). `appendDurable` resolves once the event is committed; `appendLater`
@@ -273,7 +273,12 @@ export function createCallPipeline(deps: PipelineDeps): (request: CallRequest) =
           quorum: verdict.quorum,
           timeoutMs: verdict.timeoutMs,
         },
-        { clientName: intent.agent.name, signal: request.cancel.signal, sendProgress: relay },
+        {
+          clientName: intent.agent.name,
+          signal: request.cancel.signal,
+          sendProgress: relay,
+          outputSchema: target.item.outputSchema !== undefined,
+        },
       );
     }
 
@@ -356,7 +361,7 @@ export function createCallPipeline(deps: PipelineDeps): (request: CallRequest) =
       });
       return result as CallToolResult;
     } catch (error) {
-      const message = errorMessage(error);
+      const message = jsonRpcErrorMessage(error);
       if (io.cancel.aborted) {
         deps.audit.append(
           outcome('cancelled', { error: `cancelled by the client: ${String(io.cancel.reason ?? message)}` }),

@@ -314,6 +314,21 @@ describe('approvals end to end', () => {
     expect(story.filter((t) => t === 'call.outcome')).toHaveLength(1);
   });
 
+  it('answers a pending call to a tool with an output schema in a form the SDK client accepts, then runs it', async () => {
+    setup = await startApprovalSetup();
+    // The SDK client checks every non-error result of fx__add against its output schema: it would throw here.
+    const first = await setup.warden.client.callTool({ name: 'fx__add', arguments: { a: 2, b: 3 } });
+    expect(first.isError).toBe(true);
+    expect(textOf(first)).toMatch(/^Approval pending: .*did not fail\.\)$/);
+    const id = requestIdOf(textOf(first))!;
+    for (const token of [TOKENS.bob, TOKENS.carol]) {
+      await setup.api('POST', `/api/requests/${id}/decision`, token, { decision: 'approve' });
+    }
+    const result = await setup.warden.client.callTool({ name: 'warden__await_approval', arguments: { id } });
+    expect(result.structuredContent).toEqual({ sum: 5 });
+    expect(downstreamCalls(setup.statePath, 'add')).toHaveLength(1);
+  });
+
   it('marks a killed gateway’s pending request abandoned on the next start, and it never runs', async () => {
     setup = await startApprovalSetup();
     const call = heldCall('fx__echo', { text: 'orphan' });
