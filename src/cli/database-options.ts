@@ -22,7 +22,8 @@ export function withDatabaseOptions(command: Command): Command {
 /** `--db`, else the config's `database`. */
 export function databasePath(options: DatabaseOptions): string {
   if (options.db !== undefined) return path.resolve(options.db);
-  return loadConfigFile(resolveConfigPath(options.config)).config.database;
+  return loadConfigFile(resolveConfigPath(options.config), process.env, { serversNeeded: false }).config
+    .database;
 }
 
 /** C0/C1 controls, line and paragraph separators, bidirectional overrides. */

@@ -80,7 +80,10 @@ export function registerPolicyCommands(program: Command): void {
     .action((files: string[], options: CheckOptions) =>
       run(() => {
         const paths =
-          files.length > 0 ? files : loadConfigFile(resolveConfigPath(options.config)).config.policies;
+          files.length > 0
+            ? files
+            : loadConfigFile(resolveConfigPath(options.config), process.env, { serversNeeded: false }).config
+                .policies;
         const compiled = loadPolicyFiles(paths);
         const rules = `${compiled.ruleCount} rule${compiled.ruleCount === 1 ? '' : 's'}`;
         const fileCount = `${paths.length} file${paths.length === 1 ? '' : 's'}`;
@@ -107,7 +110,9 @@ export function registerPolicyCommands(program: Command): void {
           options.annotations === undefined
             ? undefined
             : (parseJsonObject(options.annotations, '--annotations') as ToolAnnotationHints);
-        const { config } = loadConfigFile(resolveConfigPath(options.config));
+        const { config } = loadConfigFile(resolveConfigPath(options.config), process.env, {
+          serversNeeded: false,
+        });
         const servers = Object.keys(config.servers);
         let target: { server: string; tool: string };
         if (options.server !== undefined) {

@@ -7,6 +7,7 @@ import { startReviewService } from '../approvals/review-service.js';
 import { loadConfigFile, resolveConfigPath } from '../config/load.js';
 import { WardenError } from '../errors.js';
 import { createLogger, type LogLevel } from '../log.js';
+import { logLevelOption } from './log-level-option.js';
 
 /** Where the review commands write, and what stops the service. Defaults to the process; tests pass their own. */
 export interface ReviewCliIo {
@@ -20,10 +21,8 @@ interface ReviewOptions {
   config?: string;
   host?: string;
   port?: string;
-  logLevel?: string;
+  logLevel?: LogLevel;
 }
-
-const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 
 /** Bytes of randomness in a reviewer token (256 bits: not guessable, so a plain hash is enough to store it). */
 const TOKEN_BYTES = 32;
@@ -49,19 +48,13 @@ function parsePort(text: string | undefined): number | undefined {
   return port;
 }
 
-function parseLogLevel(text: string | undefined, fallback: LogLevel): LogLevel {
-  if (text === undefined) return fallback;
-  if (!(LOG_LEVELS as readonly string[]).includes(text)) {
-    throw new WardenError('USAGE', `--log-level: expected one of ${LOG_LEVELS.join(', ')}, got "${text}"`);
-  }
-  return text as LogLevel;
-}
-
 /** Runs the review service until `io.waitForStop` resolves, then stops it cleanly. */
 export async function runReview(options: ReviewOptions, io: ReviewCliIo): Promise<void> {
   const port = parsePort(options.port);
-  const { config, path: configPath } = loadConfigFile(resolveConfigPath(options.config));
-  const logger = createLogger(parseLogLevel(options.logLevel, config.logLevel), io.stderr);
+  const { config, path: configPath } = loadConfigFile(resolveConfigPath(options.config), process.env, {
+    serversNeeded: false,
+  });
+  const logger = createLogger(options.logLevel ?? config.logLevel, io.stderr);
   const stopped = (io.waitForStop ?? waitForSignal)();
   const service = await startReviewService({
     config,
@@ -109,7 +102,7 @@ export function registerReviewCommands(
     .option('-c, --config <path>', 'config file (default: $WARDEN_CONFIG or ./warden.yaml)')
     .option('--host <host>', 'address to listen on (default: review.host in the config)')
     .option('--port <port>', 'port to listen on, 0 for any free port (default: review.port in the config)')
-    .option('--log-level <level>', 'debug | info | warn | error | silent (default: from config)')
+    .addOption(logLevelOption())
     .action((options: ReviewOptions) => runReview(options, io));
 
   review

@@ -89,7 +89,9 @@ export function registerTeamsCommands(
         if (options.db !== undefined && options.config === undefined) {
           database = path.resolve(options.db);
         } else {
-          const { config } = loadConfigFile(resolveConfigPath(options.config));
+          const { config } = loadConfigFile(resolveConfigPath(options.config), process.env, {
+            serversNeeded: false,
+          });
           database = options.db !== undefined ? path.resolve(options.db) : config.database;
           configured = configuredConversations(config.teams?.conversations ?? {});
         }

@@ -19,7 +19,16 @@ export interface ParseConfigOptions {
   source: string;
   /** Folder that relative paths are resolved against. */
   baseDir: string;
+  /**
+   * false for commands that never start the servers (audit, requests, policy, review): a server whose `${VAR}` is not
+   * set in this environment (an API token the auditor does not have) is kept by name, disabled, with the reference as
+   * literal text (left out when that makes it invalid), instead of failing the whole file. Default true.
+   */
+  serversNeeded?: boolean;
 }
+
+/** Options of loadConfigFile. */
+export type LoadConfigOptions = Pick<ParseConfigOptions, 'serversNeeded'>;
 
 /** `--config`, else `WARDEN_CONFIG`, else `./warden.yaml`. */
 export function resolveConfigPath(option: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
@@ -267,16 +276,40 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv, options: Parse
   }
 
   const envProblems: Problem[] = [];
-  const interpolated = interpolateValue(raw, env, [], (keyPath, message) =>
-    envProblems.push({ ...map.valueAt(keyPath), keyPath, message }),
-  ) as Record<string, unknown>;
+  const unresolvedServers = new Set<string>();
+  const serversKey = aliased ? 'mcpServers' : 'servers';
+  const interpolated = interpolateValue(raw, env, [], (keyPath, message) => {
+    const [section, server] = keyPath;
+    if (options.serversNeeded === false && section === serversKey && typeof server === 'string') {
+      unresolvedServers.add(server);
+      return;
+    }
+    envProblems.push({ ...map.valueAt(keyPath), keyPath, message });
+  }) as Record<string, unknown>;
   if (envProblems.length > 0) fail('CONFIG_ENV_MISSING', source, envProblems);
+  // The reference stays as literal text; the server is kept by name (policy explain resolves names) but disabled.
+  const servers = interpolated[serversKey];
+  if (unresolvedServers.size > 0 && servers !== null && typeof servers === 'object') {
+    for (const name of unresolvedServers) {
+      const entry = (servers as Record<string, unknown>)[name];
+      if (entry !== null && typeof entry === 'object') (entry as Record<string, unknown>).disabled = true;
+    }
+  }
   if (aliased) {
     interpolated.servers = interpolated.mcpServers;
     delete interpolated.mcpServers;
   }
 
-  const result = configSchema.safeParse(interpolated, { error: configIssueMessage });
+  let result = configSchema.safeParse(interpolated, { error: configIssueMessage });
+  const inUnresolved = (issue: z.core.$ZodIssue) =>
+    issue.path[0] === 'servers' && unresolvedServers.has(String(issue.path[1]));
+  if (!result.success && result.error.issues.some(inUnresolved)) {
+    // A literal `${URL}` is no url: such a server is left out rather than reported.
+    for (const issue of result.error.issues.filter(inUnresolved)) {
+      delete (interpolated.servers as Record<string, unknown>)[String(issue.path[1])];
+    }
+    result = configSchema.safeParse(interpolated, { error: configIssueMessage });
+  }
   if (!result.success) {
     fail(
       'CONFIG_INVALID',
@@ -295,7 +328,11 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv, options: Parse
 }
 
 /** Reads and validates a config file; relative paths in it are relative to its folder. */
-export function loadConfigFile(configPath: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+export function loadConfigFile(
+  configPath: string,
+  env: NodeJS.ProcessEnv = process.env,
+  options: LoadConfigOptions = {},
+): LoadedConfig {
   const absolute = path.resolve(configPath);
   let text: string;
   try {
@@ -308,7 +345,7 @@ export function loadConfigFile(configPath: string, env: NodeJS.ProcessEnv = proc
     );
   }
   return {
-    config: parseConfig(text, env, { source: absolute, baseDir: path.dirname(absolute) }),
+    config: parseConfig(text, env, { ...options, source: absolute, baseDir: path.dirname(absolute) }),
     path: absolute,
   };
 }
