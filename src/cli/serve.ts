@@ -9,7 +9,8 @@ import { StdioServerTransport } from '../gateway/wire/stdio-server.js';
 import { AuditWriter } from '../gateway/audit-writer.js';
 import { startApprovals } from './serve-approvals.js';
 import type { PolicyRef } from '../gateway/pipeline.js';
-import { createLogger } from '../log.js';
+import { createLogger, type LogLevel } from '../log.js';
+import { logLevelOption } from './log-level-option.js';
 import { errorMessage } from '../errors.js';
 import { WARDEN_VERSION } from '../version.js';
 
@@ -18,13 +19,13 @@ const MIN_LINE_BYTES = 16 * 1024 * 1024;
 
 export interface ServeOptions {
   config?: string;
-  logLevel?: string;
+  logLevel?: LogLevel;
 }
 
 /** Runs the gateway until stdin closes or a signal arrives. */
 export async function runServe(options: ServeOptions): Promise<void> {
   const { config, path: configPath } = loadConfigFile(resolveConfigPath(options.config));
-  const logger = createLogger((options.logLevel ?? config.logLevel) as never);
+  const logger = createLogger(options.logLevel ?? config.logLevel);
   // Proven-safe regexes are remembered beside the database, so a new session does not re-prove unchanged patterns.
   const regexCache = openRegexCheckCache(`${config.database}.regex-cache.json`, logger);
   const policy: PolicyRef = { current: loadPolicyFiles(config.policies, { regexCache }) };
@@ -123,7 +124,7 @@ export function registerServeCommand(program: Command): void {
     .command('serve')
     .description('run the gateway: an MCP server over stdio in front of the configured servers')
     .option('-c, --config <path>', 'config file (default: $WARDEN_CONFIG or ./warden.yaml)')
-    .option('--log-level <level>', 'debug | info | warn | error | silent (default: from config)')
+    .addOption(logLevelOption())
     .action(async (opts: ServeOptions) => {
       await runServe(opts);
     });

@@ -100,6 +100,20 @@ describe('bad input', () => {
     expect(run.stderr).toMatch(/servers\.fs/);
   });
 
+  it('refuses an unknown --log-level instead of going silent', () => {
+    const { configPath } = writeConfig({ servers: { fx: fixture } });
+    const run = spawnSync(
+      process.execPath,
+      [WARDEN_CLI, 'serve', '--config', configPath, '--log-level', 'loud'],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(run.status).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/'loud' is invalid. Allowed choices are debug, info, warn, error, silent/);
+  });
+
   it('refuses to start on an invalid policy, naming file:line:column', () => {
     const { configPath, policyPath } = writeConfig({
       servers: { fx: fixture },
