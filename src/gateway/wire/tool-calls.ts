@@ -3,7 +3,7 @@
 // Protocol's behaviour where a client can see it: cancellation (`notifications/cancelled`) aborts the handler and
 // suppresses the answer, progress goes out as notifications, errors become JSON-RPC errors the same way. Every
 // other message (initialize, listings, pings, …) still goes through the SDK.
-import { ErrorCode, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { CallCancel, type CancelToken } from './cancel.js';
 import { isObject } from './json-lines.js';
 import type { Intercept, StdioServerTransport } from './stdio-server.js';
@@ -64,9 +64,24 @@ export function toJsonRpcError(error: unknown): { code: number; message: string;
   const fields = (isObject(error) ? error : {}) as { code?: unknown; message?: unknown; data?: unknown };
   return {
     code: Number.isSafeInteger(fields.code) ? (fields.code as number) : ErrorCode.InternalError,
-    message: typeof fields.message === 'string' ? fields.message : 'Internal error',
+    message:
+      typeof fields.message === 'string'
+        ? error instanceof McpError
+          ? jsonRpcErrorMessage(error)
+          : fields.message
+        : 'Internal error',
     ...(fields.data !== undefined ? { data: fields.data } : {}),
   };
+}
+
+/**
+ * The message a JSON-RPC error carried on the wire. McpError puts "MCP error <code>: " in front of it, and the client
+ * that receives it adds its own: passed on as is, every hop would add one more.
+ */
+export function jsonRpcErrorMessage(error: unknown): string {
+  if (!(error instanceof McpError)) return error instanceof Error ? error.message : String(error);
+  const prefix = `MCP error ${error.code}: `;
+  return error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
 }
 
 /**

@@ -92,12 +92,17 @@ describe('checkCallParams', () => {
 });
 
 describe('toJsonRpcError', () => {
-  it('keeps the code, message and data of an McpError', () => {
+  it('keeps the code, the message as it came on the wire, and the data of an McpError', () => {
+    // McpError's own "MCP error <code>: " is left out: the receiving client adds it again.
     expect(toJsonRpcError(new McpError(-32002, 'Resource not found', { uri: 'x://y' }))).toEqual({
       code: -32002,
-      message: 'MCP error -32002: Resource not found',
+      message: 'Resource not found',
       data: { uri: 'x://y' },
     });
+    // A downstream server that already sent the prefix keeps its one.
+    expect(toJsonRpcError(new McpError(-32602, 'MCP error -32602: bad "a"')).message).toBe(
+      'MCP error -32602: bad "a"',
+    );
   });
 
   it('makes a plain Error an internal error with its message, and leaves out data it does not have', () => {
@@ -201,7 +206,7 @@ describe('interceptToolCalls on the stdio transport', () => {
     expect(w.answerTo(1)).toEqual({
       jsonrpc: '2.0',
       id: 1,
-      error: { code: -32002, message: 'MCP error -32002: Resource not found', data: { uri: 'x://y' } },
+      error: { code: -32002, message: 'Resource not found', data: { uri: 'x://y' } },
     });
     expect(w.answerTo(2)).toEqual({ jsonrpc: '2.0', id: 2, error: { code: -32603, message: 'kaboom' } });
   });
