@@ -6,7 +6,7 @@ import type { AuditEvent, RequestStatus, RequestSummary } from './types.js';
 /** Every status the `requests` view produces. */
 export const REQUEST_STATUSES: readonly RequestStatus[] = [
   'denied',
-  'rejected',
+  'invalid',
   'ok',
   'tool_error',
   'failed',
@@ -73,8 +73,16 @@ export function parseSince(text: string, now: number = Date.now()): string {
 /** Validates a status filter. */
 export function parseStatus(text: string): RequestStatus {
   const status = REQUEST_STATUSES.find((known) => known === text.trim());
-  if (!status)
-    throw new WardenError('USAGE', `status: expected one of ${REQUEST_STATUSES.join(', ')}, got "${text}"`);
+  if (!status) {
+    const hint =
+      text.trim() === 'rejected'
+        ? " (a reviewer's rejection is status denied with decision rejected; a call Warden refused as bad input is invalid)"
+        : '';
+    throw new WardenError(
+      'USAGE',
+      `status: expected one of ${REQUEST_STATUSES.join(', ')}, got "${text}"${hint}`,
+    );
+  }
   return status;
 }
 

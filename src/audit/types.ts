@@ -9,7 +9,8 @@
  * - `policy.loaded`: `{ version, files, ruleCount }`; `policy.reload_failed`: `{ files, error }`
  * - `call.intent` (before anything runs): `CallIntentData`
  * - `call.denied`: `{ reason, risk, action, rules }`
- * - `call.rejected` (bad input before policy: unknown tool, oversized arguments): `{ exposedName, reason, argsBytes? }`
+ * - `call.rejected` (bad input before policy: unknown tool, oversized arguments): `{ exposedName, reason, argsBytes?,
+ *   principal, agent }` (the request's status is then `invalid`)
  * - `call.outcome`: `CallOutcomeData`
  */
 export type AuditEventType = string;
@@ -88,7 +89,7 @@ export interface AuditEvent extends AuditEventInput {
 }
 
 /** Where a request ended up, as the `requests` view computes it from its last terminal event. */
-export type RequestStatus = 'denied' | 'rejected' | CallOutcomeStatus | 'in_flight' | 'pending_approval';
+export type RequestStatus = 'denied' | 'invalid' | CallOutcomeStatus | 'in_flight' | 'pending_approval';
 
 /**
  * One tool call as an auditor sees it: a row of the `requests` view, camelCased. Fields that a request never reached

@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import path from 'node:path';
 import type { Command } from 'commander';
 import {
+  REQUEST_STATUSES,
   formatHead,
   openAuditStore,
   parseHead,
@@ -64,7 +65,7 @@ export function registerAuditCommands(
     .option('--since <age|date>', 'only calls since an age (30m, 1h, 2d, 1w) or an ISO date')
     .option(
       '--status <status>',
-      'only calls with this status (ok, tool_error, failed, cancelled, timeout, denied, rejected, in_flight)',
+      `only calls with this status (${REQUEST_STATUSES.join(', ')})`,
     )
     .option('--tool <glob>', 'only calls whose exposed or tool name matches the glob (fs__*)')
     .option('--limit <n>', 'at most this many calls', '50')

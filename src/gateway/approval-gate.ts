@@ -150,7 +150,14 @@ export class ApprovalGate {
       call.deny(reason, created.status);
       return text(`Warden denied this call: ${reason}. It was not run.`, true);
     }
-    const held: HeldCall = { ...call, questionsSeen: 0 };
+    // The call's terminal event is written once, whichever of a wait and releaseAll gets there first.
+    let denied = false;
+    const deny: HeldCall['deny'] = (reason, status) => {
+      if (denied) return;
+      denied = true;
+      call.deny(reason, status);
+    };
+    const held: HeldCall = { ...call, deny, questionsSeen: 0 };
     this.held.set(call.id, held);
 
     // Security: with nobody to review, waiting only delays the inevitable: fail closed after a short grace.
@@ -192,7 +199,9 @@ export class ApprovalGate {
 
   /** Marks every held request cancelled (the gateway is stopping: none of them can run later). */
   releaseAll(reason: string): void {
-    for (const id of this.held.keys()) this.broker.cancel(id, reason);
+    for (const [id, held] of this.held) {
+      if (this.broker.cancel(id, reason)) held.deny(reason, 'cancelled');
+    }
     this.held.clear();
   }
 

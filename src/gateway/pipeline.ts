@@ -158,6 +158,9 @@ export function createCallPipeline(deps: PipelineDeps): (request: CallRequest) =
   };
   const record = (type: string, requestId: string, data: Record<string, unknown>) =>
     deps.audit.append({ type, requestId, sessionId: deps.sessionId, data });
+  /** A call refused as bad input: who asked is known even when what they asked for is not. */
+  const rejectCall = (requestId: string, data: Record<string, unknown>) =>
+    record('call.rejected', requestId, { ...data, principal: deps.principal, agent: deps.agent() });
   const principalText = canonicalJson(deps.principal);
   let lastAgent: { key: string; text: string } | undefined;
   const agentText = (agent: CallIntentData['agent']): string => {
@@ -173,7 +176,7 @@ export function createCallPipeline(deps: PipelineDeps): (request: CallRequest) =
 
     if (!request.target) {
       const reason = `unknown tool "${request.exposedName}": Warden exposes tools as <server>__<tool>; list the tools again to see what is available`;
-      record('call.rejected', requestId, { exposedName: request.exposedName, reason });
+      rejectCall(requestId, { exposedName: request.exposedName, reason });
       return errorResult(reason);
     }
     const target = request.target;
@@ -181,7 +184,7 @@ export function createCallPipeline(deps: PipelineDeps): (request: CallRequest) =
     const args = request.args === undefined ? {} : request.args;
     if (typeof args !== 'object' || args === null || Array.isArray(args)) {
       const reason = `invalid arguments for "${request.exposedName}": expected a JSON object`;
-      record('call.rejected', requestId, { exposedName: request.exposedName, reason });
+      rejectCall(requestId, { exposedName: request.exposedName, reason });
       return errorResult(reason);
     }
     // The canonical text has the same characters as JSON.stringify's, in another key order: it gives the size and
@@ -190,7 +193,7 @@ export function createCallPipeline(deps: PipelineDeps): (request: CallRequest) =
     const argsBytes = Buffer.byteLength(argsText);
     if (argsBytes > deps.maxArgumentBytes) {
       const reason = `arguments for "${request.exposedName}" are ${argsBytes} bytes, over the limit of ${deps.maxArgumentBytes} bytes (gateway.maxArgumentBytes)`;
-      record('call.rejected', requestId, { exposedName: request.exposedName, reason, argsBytes });
+      rejectCall(requestId, { exposedName: request.exposedName, reason, argsBytes });
       return errorResult(`Warden rejected this call: ${reason}. It was not run.`);
     }
 

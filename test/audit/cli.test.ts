@@ -70,7 +70,7 @@ describe('warden audit list', () => {
     expect(lines[4]).toMatch(
       /^2025-03-01 09:00:00\s+req-ok\s+alice@example\.com\s+claude-code\/1\.2\.3\s+fs__write_file\s+medium\s+allow\s+-\s+ok\s+31 ms$/,
     );
-    expect(lines[2]).toMatch(/req-rejected\s+-\s+-\s+fs__unknown\s+-\s+-\s+-\s+rejected\s+-$/);
+    expect(lines[2]).toMatch(/req-rejected\s+-\s+-\s+fs__unknown\s+-\s+-\s+-\s+invalid\s+-$/);
   });
 
   test('--json prints one request summary per line', async () => {
@@ -82,7 +82,7 @@ describe('warden audit list', () => {
       .map((line) => JSON.parse(line) as RequestSummary);
     expect(summaries.map((s) => [s.requestId, s.status])).toEqual([
       ['req-flying', 'in_flight'],
-      ['req-rejected', 'rejected'],
+      ['req-rejected', 'invalid'],
       ['req-denied', 'denied'],
       ['req-ok', 'ok'],
     ]);

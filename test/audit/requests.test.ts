@@ -2,7 +2,8 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, test } from 'vitest';
-import { openAuditStore, parseSince, type AuditStore } from '../../src/audit/index.js';
+import { SCHEMA_VERSION, openAuditStore, parseSince, type AuditStore } from '../../src/audit/index.js';
+import { MIGRATIONS } from '../../src/audit/schema.js';
 import { denied, intent, manualClock, outcome, rejected, useTempDir } from './helpers.js';
 
 const tempDir = useTempDir();
@@ -96,6 +97,73 @@ describe('the requests view', () => {
     store.close();
   });
 
+  test('a call whose approval ended without its own terminal event is denied, not pending forever', () => {
+    const clock = manualClock('2025-03-01T10:00:00.000Z');
+    const store = storeWith(clock);
+    const approve = { action: 'approve', risk: 'high' } as const;
+    store.append(intent('req-cancelled', approve));
+    store.append(intent('req-abandoned', approve));
+    clock.set('2025-03-01T10:05:00.000Z');
+    store.append({
+      type: 'approval.cancelled',
+      requestId: 'req-cancelled',
+      data: { reason: 'the gateway stopped while the call waited for approval' },
+    });
+    store.append({
+      type: 'approval.abandoned',
+      requestId: 'req-abandoned',
+      data: { reason: 'abandoned: the gateway holding the call (pid 7) is gone', previousStatus: 'pending' },
+    });
+    const byId = Object.fromEntries(store.listRequests().map((r) => [r.requestId, r]));
+    expect(byId['req-cancelled']).toMatchObject({
+      status: 'denied',
+      decision: 'cancelled',
+      reason: 'the gateway stopped while the call waited for approval',
+      finishedAt: '2025-03-01T10:05:00.000Z',
+    });
+    expect(byId['req-abandoned']).toMatchObject({ status: 'denied', decision: 'abandoned' });
+    expect(store.listRequests({ status: 'pending_approval' })).toEqual([]);
+    store.close();
+  });
+
+  test('a call refused as bad input is invalid, and names who asked when the rejection says so', () => {
+    const store = storeWith();
+    const event = rejected('req-bad', 'fs__nope');
+    event.data = {
+      ...event.data,
+      principal: { id: 'alice@example.com' },
+      agent: { name: 'cursor', version: '1' },
+    };
+    store.append(event);
+    expect(store.listRequests()[0]).toMatchObject({
+      status: 'invalid',
+      principal: 'alice@example.com',
+      agent: 'cursor/1',
+      decision: null,
+    });
+    expect(() => store.listRequests({ status: 'rejected' })).toThrow(
+      /got "rejected" \(a reviewer's rejection is status denied with decision rejected/,
+    );
+    store.close();
+  });
+
+  test('a log written by the first schema gets the current view when a writer opens it', () => {
+    const file = path.join(tempDir(), 'old.db');
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.exec(MIGRATIONS[0]!);
+    db.pragma('user_version = 1');
+    db.close();
+    const store = openAuditStore(file);
+    store.append(intent('req-old', { action: 'approve', risk: 'high' }));
+    store.append({ type: 'approval.expired', requestId: 'req-old', data: { reason: 'expired' } });
+    expect(store.listRequests()[0]).toMatchObject({ status: 'denied', decision: 'expired' });
+    store.close();
+    const check = new Database(file, { readonly: true });
+    expect(check.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    check.close();
+  });
+
   test('gives each call the status of its last terminal event', () => {
     const store = storeWith();
     store.append(intent('req-ok'));
@@ -118,7 +186,7 @@ describe('the requests view', () => {
       'req-ok': 'ok',
       'req-tool-error': 'tool_error',
       'req-denied': 'denied',
-      'req-rejected': 'rejected',
+      'req-rejected': 'invalid',
       'req-in-flight': 'in_flight',
       'req-failed': 'failed',
       'req-timeout': 'timeout',
@@ -145,7 +213,7 @@ describe('the requests view', () => {
       expect.objectContaining({
         requestId: 'req-rejected',
         exposedName: 'fs__unknown',
-        status: 'rejected',
+        status: 'invalid',
         reason: 'unknown tool fs__unknown',
         principal: null,
         decision: null,
@@ -162,7 +230,7 @@ describe('the requests view', () => {
     store.append(rejected('req-1', 'fs__write_file'));
     const requests = store.listRequests();
     expect(requests).toHaveLength(1);
-    expect(requests[0]).toMatchObject({ status: 'rejected', principal: 'alice@example.com' });
+    expect(requests[0]).toMatchObject({ status: 'invalid', principal: 'alice@example.com' });
     store.close();
   });
 
@@ -265,7 +333,7 @@ describe('listRequests filters', () => {
     expect(ids(store.listRequests({ status: 'denied' }))).toEqual(['req-shell']);
     expect(ids(store.listRequests({ status: 'in_flight' }))).toEqual(['req-git']);
     expect(() => store.listRequests({ status: 'approved' })).toThrow(
-      /status: expected one of denied, rejected, ok/,
+      /status: expected one of denied, invalid, ok/,
     );
     store.close();
   });

@@ -329,6 +329,31 @@ describe('approvals end to end', () => {
     expect(downstreamCalls(setup.statePath, 'add')).toHaveLength(1);
   });
 
+  it('cancels a held request when the agent goes away, and the call shows as denied, not pending', async () => {
+    setup = await startApprovalSetup();
+    const call = heldCall('fx__echo', { text: 'left behind' });
+    call.catch(() => undefined);
+    const pending = await setup.pendingFor('fx__echo');
+    await setup.warden.client.close();
+    const story = await storyOf(setup.warden.dbPath, pending.id, 'call.denied');
+    expect(story).toEqual(
+      expect.arrayContaining(['approval.requested', 'approval.cancelled', 'call.denied']),
+    );
+    expect(story.filter((t) => t === 'call.denied')).toHaveLength(1);
+    const run = spawnSync(
+      process.execPath,
+      [WARDEN_CLI, 'audit', 'list', '--db', setup.warden.dbPath, '--json'],
+      { encoding: 'utf8' },
+    );
+    const row = run.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((r) => r.requestId === pending.id);
+    expect(row).toMatchObject({ status: 'denied', decision: 'cancelled' });
+    expect(downstreamCalls(setup.statePath, 'echo')).toHaveLength(0);
+  });
+
   it('marks a killed gateway’s pending request abandoned on the next start, and it never runs', async () => {
     setup = await startApprovalSetup();
     const call = heldCall('fx__echo', { text: 'orphan' });
