@@ -1,6 +1,9 @@
 // The gateway's audit log under load, through the real `warden serve`: every call recorded and the chain intact,
 // while the write-ahead log stays bounded (nothing keeps SQLite's checkpoints from catching up and reusing it).
-import { statSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { openAuditStore } from '../../src/audit/index.js';
 import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -8,6 +11,7 @@ import {
   WARDEN_CLI,
   readEvents,
   startWarden,
+  tempDir,
   textOf,
   type WardenHarness,
 } from './harness.js';
@@ -57,5 +61,58 @@ describe('the audit log under load', () => {
       encoding: 'utf8',
     });
     expect(verify.status, verify.stdout + verify.stderr).toBe(0);
+  });
+});
+
+describe('reading the log without write access to its folder', () => {
+  /** Runs the CLI as a user who cannot write `dir` (as "nobody" when the tests run as root, whom modes do not stop). */
+  function wardenAsReader(args: string[]) {
+    const asRoot = process.getuid?.() === 0;
+    return spawnSync(process.execPath, [WARDEN_CLI, ...args], {
+      encoding: 'utf8',
+      ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
+    });
+  }
+
+  it('verifies and lists a log in a read-only folder, with or without commits left in a -wal, creating nothing', () => {
+    const top = tempDir();
+    chmodSync(top, 0o755);
+    const closed = path.join(top, 'closed');
+    const copied = path.join(top, 'copied');
+    mkdirSync(closed);
+    mkdirSync(copied);
+    const dbPath = path.join(closed, 'warden.db');
+    const store = openAuditStore(dbPath);
+    store.append({ type: 'gateway.started', sessionId: 's', data: { pid: 1 } });
+    // While another connection is open, commits stay in the -wal: copy both files, as a backup would.
+    const other = new Database(dbPath);
+    other.pragma('user_version', { simple: true });
+    store.append({
+      type: 'call.rejected',
+      requestId: 'req-late',
+      sessionId: 's',
+      data: { exposedName: 'x__y', reason: 'r' },
+    });
+    copyFileSync(dbPath, path.join(copied, 'warden.db'));
+    copyFileSync(`${dbPath}-wal`, path.join(copied, 'warden.db-wal'));
+    store.close();
+    other.close();
+    try {
+      for (const dir of [closed, copied]) {
+        const before = readdirSync(dir).sort();
+        chmodSync(dir, 0o555);
+        const file = path.join(dir, 'warden.db');
+        const verify = wardenAsReader(['audit', 'verify', '--db', file]);
+        expect(verify.stderr).toBe('');
+        expect(verify.stdout).toMatch(/^ok: 2 events, chain intact/);
+        expect(verify.status).toBe(0);
+        const list = wardenAsReader(['audit', 'list', '--db', file, '--json']);
+        expect(list.stdout).toContain('"requestId":"req-late"');
+        expect(readdirSync(dir).sort()).toEqual(before);
+      }
+    } finally {
+      chmodSync(closed, 0o755);
+      chmodSync(copied, 0o755);
+    }
   });
 });
