@@ -58,17 +58,38 @@ const RELATIVE_UNITS_MS: Record<string, number> = {
  */
 export function parseSince(text: string, now: number = Date.now()): string {
   const trimmed = text.trim();
-  const relative = /^(\d+)\s*([smhdw])$/.exec(trimmed);
-  if (relative) return new Date(now - Number(relative[1]) * RELATIVE_UNITS_MS[relative[2]!]!).toISOString();
-  const time = /^\d{4}-\d{2}-\d{2}/.test(trimmed) ? Date.parse(trimmed) : Number.NaN;
-  if (Number.isNaN(time)) {
-    throw new WardenError(
+  const usage = (why = '') =>
+    new WardenError(
       'USAGE',
-      `since: expected an age such as 30m, 1h, 2d, 1w or an ISO date such as 2025-01-31T09:00Z, got "${text}"`,
+      `since: expected an age such as 30m, 1h, 2d, 1w or a date such as 2025-01-31 or 2025-01-31T09:00 (UTC unless it ends in Z or ±hh:mm), got "${text}"${why}`,
     );
+  const relative = /^(\d+)\s*([smhdw])$/.exec(trimmed);
+  if (relative) {
+    const time = now - Number(relative[1]) * RELATIVE_UNITS_MS[relative[2]!]!;
+    if (!Number.isFinite(time) || Number.isNaN(new Date(time).getTime()))
+      throw usage(': that is too far back');
+    return new Date(time).toISOString();
+  }
+  // Times without a zone are UTC, as `audit list` prints them: a time pasted from its output means the same anywhere.
+  const date = DATE_TIME.exec(trimmed);
+  if (!date) throw usage();
+  const [, year, month, day, hour = '00', minute = '00', second = '00', fraction = '', zone = 'Z'] = date;
+  const time = Date.parse(`${year}-${month}-${day}T${hour}:${minute}:${second}${fraction}${zone}`);
+  // Date.parse rolls 2025-02-30 over into March; a date that does not exist is a typo.
+  const calendar = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day)));
+  if (
+    Number.isNaN(time) ||
+    calendar.getUTCMonth() !== Number(month) - 1 ||
+    calendar.getUTCDate() !== Number(day)
+  ) {
+    throw usage(': there is no such date or time');
   }
   return new Date(time).toISOString();
 }
+
+/** `YYYY-MM-DD`, optionally `[T ]HH:MM[:SS[.fff]]`, optionally `Z` or `±HH:MM`. */
+const DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?$/i;
 
 /** Validates a status filter. */
 export function parseStatus(text: string): RequestStatus {

@@ -62,7 +62,7 @@ export function registerAuditCommands(
 
   withDatabaseOptions(audit.command('list'))
     .description('list tool calls, newest first')
-    .option('--since <age|date>', 'only calls since an age (30m, 1h, 2d, 1w) or an ISO date')
+    .option('--since <age|date>', 'only calls since an age (30m, 1h, 2d, 1w) or a date/time (UTC unless it ends in Z or ±hh:mm)')
     .option(
       '--status <status>',
       `only calls with this status (${REQUEST_STATUSES.join(', ')})`,

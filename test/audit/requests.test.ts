@@ -375,6 +375,27 @@ describe('parseSince', () => {
   test('normalizes ISO dates to UTC with milliseconds', () => {
     expect(parseSince('2025-02-01', now)).toBe('2025-02-01T00:00:00.000Z');
     expect(parseSince('2025-02-01T10:00:00+02:00', now)).toBe('2025-02-01T08:00:00.000Z');
+    expect(parseSince('2025-02-01T10:00:00.5Z', now)).toBe('2025-02-01T10:00:00.500Z');
+  });
+
+  test('reads a time without a zone as UTC, as the list prints it, whatever zone the machine is in', () => {
+    const zone = process.env.TZ;
+    try {
+      for (const tz of ['America/New_York', 'Asia/Tokyo', 'UTC']) {
+        process.env.TZ = tz;
+        expect(parseSince('2025-02-01 10:00:00', now), tz).toBe('2025-02-01T10:00:00.000Z');
+        expect(parseSince('2025-02-01T10:00', now), tz).toBe('2025-02-01T10:00:00.000Z');
+      }
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
+  });
+
+  test('names dates that do not exist and ages too far back instead of rolling over or crashing', () => {
+    expect(() => parseSince('2025-02-30', now)).toThrow(/no such date/);
+    expect(() => parseSince('2025-02-01T25:00', now)).toThrow(/no such date or time/);
+    expect(() => parseSince('999999999999w', now)).toThrow(/too far back/);
   });
 
   test('rejects anything else', () => {
