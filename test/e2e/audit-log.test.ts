@@ -4,7 +4,7 @@ import { chmodSync, copyFileSync, mkdirSync, readdirSync, statSync } from 'node:
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { openAuditStore } from '../../src/audit/index.js';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   FIXTURE_SERVER,
@@ -114,5 +114,26 @@ describe('reading the log without write access to its folder', () => {
       chmodSync(closed, 0o755);
       chmodSync(copied, 0o755);
     }
+  });
+});
+
+describe('printing to a reader that stops early', () => {
+  it('ends `audit export | head -1` quietly with exit code 0', async () => {
+    const dbPath = path.join(tempDir(), 'warden.db');
+    const store = openAuditStore(dbPath);
+    store.appendMany(
+      Array.from({ length: 3000 }, (_, i) => ({ type: 'gateway.started', sessionId: 's', data: { n: i } })),
+    );
+    store.close();
+    const child = spawn(process.execPath, [WARDEN_CLI, 'audit', 'export', '--db', dbPath], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    await new Promise((resolve) => child.stdout.once('data', resolve));
+    child.stdout.destroy();
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
   });
 });
