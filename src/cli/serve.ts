@@ -114,10 +114,17 @@ export async function runServe(options: ServeOptions): Promise<void> {
 
   await gateway.connect(transport);
   await started;
+  if (stopping) return;
+  const connections = [...gateway.connections.values()];
+  const down = connections.filter((c) => c.state !== 'ready').map((c) => c.name);
+  const tools = gateway.toolNames().length;
   logger.info(
-    `serving ${gateway.toolNames().length} tools from ${gateway.connections.size} servers (config ${configPath})`,
+    `serving ${plural(tools, 'tool')} from ${connections.length - down.length} of ${plural(connections.length, 'server')}` +
+      `${down.length > 0 ? ` (not running: ${down.join(', ')})` : ''} (config ${configPath})`,
   );
 }
+
+const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
 
 export function registerServeCommand(program: Command): void {
   program

@@ -33,6 +33,16 @@ const STABLE_AFTER_MS = 10_000;
 /** Lines of a child's stderr kept to explain why it failed. */
 const STDERR_TAIL_LINES = 20;
 
+/** A server url without what may hold a credential (user:password@, the query), for messages and the log. */
+function urlForLogs(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.origin}${parsed.pathname}`;
+  } catch {
+    return '(the configured url)';
+  }
+}
+
 export type DownstreamState = 'starting' | 'ready' | 'restarting' | 'failed' | 'closed';
 
 export interface RestartPolicy {
@@ -44,8 +54,17 @@ export interface RestartPolicy {
 export interface DownstreamEvents {
   /** The server connected (first time or after a restart) and its listings were read. */
   onReady(connection: DownstreamConnection, restarted: boolean): void;
-  /** It could not start, or it crashed; `willRetryInMs` is undefined when Warden gives up. */
-  onDown(connection: DownstreamConnection, error: string, crashed: boolean, willRetryInMs?: number): void;
+  /**
+   * It could not start, or it crashed. `failedAttempt` is the restart attempt that failed (0: the first start; undefined
+   * when a running server crashed); `connection.attempt` is then the next one. `willRetryInMs` is undefined when Warden
+   * gives up.
+   */
+  onDown(
+    connection: DownstreamConnection,
+    error: string,
+    failedAttempt: number | undefined,
+    willRetryInMs?: number,
+  ): void;
   /** Its tools, resources or prompts changed (re-read already). */
   onListChanged(connection: DownstreamConnection, what: 'tools' | 'resources' | 'prompts'): void;
 }
@@ -184,9 +203,17 @@ export class DownstreamConnection {
         onStderr: (chunk) => this.recordStderr(chunk),
       });
     }
-    return new StreamableHTTPClientTransport(new URL(config.url), {
-      requestInit: { headers: config.headers ?? {} },
-    });
+    // fetch refuses a url with user:password@ in it; like curl, Warden sends them as Basic credentials instead.
+    const url = new URL(config.url);
+    const headers: Record<string, string> = { ...config.headers };
+    if (url.username || url.password) {
+      const hasAuthorization = Object.keys(headers).some((h) => h.toLowerCase() === 'authorization');
+      const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+      if (!hasAuthorization) headers.Authorization = `Basic ${Buffer.from(credentials).toString('base64')}`;
+      url.username = '';
+      url.password = '';
+    }
+    return new StreamableHTTPClientTransport(url, { requestInit: { headers } });
   }
 
   private recordStderr(chunk: Buffer): void {
@@ -254,6 +281,18 @@ export class DownstreamConnection {
     let message = errorMessage(error);
     if (err?.code === 'ENOENT' && isStdioServer(this.config)) {
       message = `command "${this.config.command}" was not found (check \`command\` and PATH)`;
+    } else if (!isStdioServer(this.config)) {
+      // fetch says only "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND, a certificate…) is in its causes.
+      const causes: string[] = [];
+      for (let cause = (error as { cause?: unknown })?.cause; cause && causes.length < 3;) {
+        const { code, message: text } = cause as { code?: unknown; message?: unknown };
+        causes.push([code, text].filter((part) => typeof part === 'string' && part !== '').join(' '));
+        cause = (cause as { cause?: unknown }).cause;
+      }
+      const why = causes.filter(Boolean).join(': ');
+      message = `${urlForLogs(this.config.url)}: ${message}${why && !message.includes(why) ? ` (${why})` : ''}`;
+      // Security: errors quote the url they failed on, with whatever credential it holds.
+      message = message.replaceAll(this.config.url, urlForLogs(this.config.url));
     }
     const tail = this.stderrTail.slice(-3).join(' | ');
     return tail ? `${message}; stderr: ${tail}` : message;
@@ -261,6 +300,7 @@ export class DownstreamConnection {
 
   private handleDown(error: string, crashed: boolean): void {
     this.lastError = error;
+    const failedAttempt = crashed ? undefined : this.attempt;
     const client = this.client;
     this.client = undefined;
     this.lane = undefined;
@@ -270,13 +310,13 @@ export class DownstreamConnection {
     const policy = this.options.restart;
     if (this.attempt >= policy.maxAttempts) {
       this.state = 'failed';
-      this.options.events.onDown(this, error, crashed, undefined);
+      this.options.events.onDown(this, error, failedAttempt, undefined);
       return;
     }
     this.attempt += 1;
     const delay = Math.min(policy.initialDelayMs * 2 ** (this.attempt - 1), policy.maxDelayMs);
     this.state = 'restarting';
-    this.options.events.onDown(this, error, crashed, delay);
+    this.options.events.onDown(this, error, failedAttempt, delay);
     this.restartTimer = setTimeout(() => {
       if (this.state === 'restarting') void this.connect(true);
     }, delay);

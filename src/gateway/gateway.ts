@@ -23,7 +23,7 @@ import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { WardenConfig } from '../config/schema.js';
 import { DownstreamConnection, type DownstreamEvents } from './downstream.js';
-import { buildNameMap, type NamedEntry } from './naming.js';
+import { NAME_SEPARATOR, buildNameMap, sanitizeNamePart, type NamedEntry } from './naming.js';
 import { createCallPipeline, type AuditSink, type PolicyRef, type ToolTarget } from './pipeline.js';
 import type { ApprovalGate } from './approval-gate.js';
 import { WARDEN_TOOLS, callWardenTool, isWardenTool } from './warden-tools.js';
@@ -176,9 +176,11 @@ export class Gateway {
                   notify({ method: 'notifications/progress', params: { ...progress, progressToken: token } }),
         });
       }
+      const target = this.toolMap.get(exposedName);
       return pipeline({
         exposedName,
-        target: this.toolMap.get(exposedName),
+        target,
+        ...(target ? {} : this.unavailable(exposedName)),
         args: params.arguments,
         meta: params._meta,
         cancel,
@@ -265,6 +267,19 @@ export class Gateway {
     return undefined;
   }
 
+  /** For a name no tool has: the configured server it would belong to, when that server is not running. */
+  private unavailable(exposedName: string): { unavailable?: string } {
+    for (const connection of this.connections.values()) {
+      if (connection.state === 'ready') continue;
+      if (!exposedName.startsWith(`${sanitizeNamePart(connection.name)}${NAME_SEPARATOR}`)) continue;
+      const why = connection.lastError ? `: ${connection.lastError}` : '';
+      return {
+        unavailable: `its server "${connection.name}" is ${connection.state === 'starting' ? 'still starting' : `not running${why}`}`,
+      };
+    }
+    return {};
+  }
+
   private rebuildMaps(): void {
     const { logger } = this.options;
     const toolEntries: ToolTarget[] = [];
@@ -319,18 +334,32 @@ export class Gateway {
     }
   }
 
-  private onDown(connection: DownstreamConnection, error: string, crashed: boolean, retryIn?: number): void {
-    const what = crashed ? 'crashed' : 'failed to start';
-    const next = retryIn === undefined ? 'giving up' : `retrying in ${retryIn} ms`;
+  private onDown(
+    connection: DownstreamConnection,
+    error: string,
+    failedAttempt: number | undefined,
+    retryIn?: number,
+  ): void {
+    const max = this.options.config.gateway.restart.maxAttempts;
+    const what =
+      failedAttempt === undefined
+        ? 'crashed'
+        : failedAttempt === 0
+          ? 'failed to start'
+          : `failed to restart (attempt ${failedAttempt} of ${max})`;
+    const next =
+      retryIn === undefined
+        ? 'giving up'
+        : `restarting in ${retryIn} ms (attempt ${connection.attempt} of ${max})`;
     this.options.logger.error(`server "${connection.name}" ${what}: ${error}; ${next}`);
     this.options.audit.append({
-      type: crashed ? 'server.crashed' : 'server.failed',
+      type: failedAttempt === undefined ? 'server.crashed' : 'server.failed',
       sessionId: this.options.sessionId,
       data: {
         server: connection.name,
         error,
-        attempt: connection.attempt,
-        ...(retryIn !== undefined ? { retryInMs: retryIn } : {}),
+        ...(failedAttempt !== undefined ? { attempt: failedAttempt } : {}),
+        ...(retryIn !== undefined ? { retryInMs: retryIn, nextAttempt: connection.attempt } : {}),
       },
     });
   }

@@ -66,6 +66,8 @@ export interface PipelineDeps {
 export interface CallRequest {
   exposedName: string;
   target: ToolTarget | undefined;
+  /** Without a target: why, when the name belongs to a configured server that is not running. */
+  unavailable?: string;
   args: unknown;
   /** `_meta` from the request (progress token included). */
   meta: Record<string, unknown> | undefined;
@@ -175,7 +177,10 @@ export function createCallPipeline(deps: PipelineDeps): (request: CallRequest) =
     const redact = redactor(policy);
 
     if (!request.target) {
-      const reason = `unknown tool "${request.exposedName}": Warden exposes tools as <server>__<tool>; list the tools again to see what is available`;
+      const reason =
+        request.unavailable !== undefined
+          ? `no tool "${request.exposedName}" is available: ${request.unavailable}`
+          : `unknown tool "${request.exposedName}": Warden exposes tools as <server>__<tool>; list the tools again to see what is available`;
       rejectCall(requestId, { exposedName: request.exposedName, reason });
       return errorResult(reason);
     }

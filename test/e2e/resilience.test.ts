@@ -52,6 +52,24 @@ describe('resilience against misbehaving downstream servers', () => {
     await waitFor(() => warden!.events().some((e) => e.type === 'server.failed' && e.data.server === 'dies'));
     const failed = warden.events().filter((e) => e.type === 'server.failed');
     expect(failed.map((e) => e.data.server)).toEqual(expect.arrayContaining(['missing', 'dies']));
+    expect(warden.stderr()).toMatch(/serving \d+ tools from 1 of 3 servers \(not running: missing, dies\)/);
+    // Each attempt is counted once: the first start, then restart 1 of 1, then Warden gives up.
+    await waitFor(() => warden!.stderr().includes('server "dies" failed to restart (attempt 1 of 1)'));
+    expect(warden.stderr()).toMatch(
+      /server "dies" failed to start: .*; restarting in 100 ms \(attempt 1 of 1\)/,
+    );
+    expect(warden.stderr()).toMatch(/server "dies" failed to restart \(attempt 1 of 1\): .*; giving up/);
+    // A call to a tool of a server that is not running says so, rather than "unknown tool".
+    const down = await warden.client.callTool({ name: 'missing__read', arguments: {} });
+    expect(down.isError).toBe(true);
+    expect(textOf(down)).toMatch(
+      /^no tool "missing__read" is available: its server "missing" is not running: command "warden-no-such-command-xyz" was not found/,
+    );
+    const [rejected] = await warden.callEvents('missing__read');
+    expect(rejected?.data).toMatchObject({
+      exposedName: 'missing__read',
+      principal: { id: expect.any(String) },
+    });
   });
 
   it('tolerates garbage on the downstream stdout and stderr noise', async () => {
