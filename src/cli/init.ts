@@ -90,11 +90,28 @@ function readClientConfig(file: string): unknown {
       cause,
     });
   }
+  // Editors on Windows may save a byte-order mark; JSON.parse would stop at it.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   try {
     return JSON.parse(text) as unknown;
   } catch (cause) {
-    throw new WardenError('INIT', `${file} is not valid JSON: ${errorMessage(cause)}`, { cause });
+    throw new WardenError(
+      'INIT',
+      `${file}${jsonErrorPlace(text, cause)}: not valid JSON: ${errorMessage(cause)}`,
+      {
+        cause,
+      },
+    );
   }
+}
+
+/** `:line:column` of a JSON.parse error that names a position, else nothing. */
+function jsonErrorPlace(text: string, error: unknown): string {
+  const position = /at position (\d+)/.exec(errorMessage(error))?.[1];
+  if (position === undefined) return '';
+  const before = text.slice(0, Number(position));
+  const line = before.split('\n').length;
+  return `:${line}:${Number(position) - before.lastIndexOf('\n')}`;
 }
 
 async function runInit(options: InitOptions, io: InitCommandIo): Promise<void> {

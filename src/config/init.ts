@@ -82,10 +82,10 @@ export function clientConfigCandidates(
         ? path.join(where.appData ?? path.join(homeDir, 'AppData', 'Roaming'), 'Claude')
         : path.join(homeDir, '.config', 'Claude');
   const all: ClientConfigCandidate[] = [
-    { client: 'claude-desktop', path: path.join(desktopDir, 'claude_desktop_config.json') },
     { client: 'cursor', path: path.join(cwd, '.cursor', 'mcp.json') },
-    { client: 'cursor', path: path.join(homeDir, '.cursor', 'mcp.json') },
     { client: 'claude-code', path: path.join(cwd, '.mcp.json') },
+    { client: 'claude-desktop', path: path.join(desktopDir, 'claude_desktop_config.json') },
+    { client: 'cursor', path: path.join(homeDir, '.cursor', 'mcp.json') },
     { client: 'claude-code', path: path.join(homeDir, '.claude.json') },
   ];
   return client ? all.filter((c) => c.client === client) : all;
@@ -168,11 +168,15 @@ const isReference = (value: string) => /^\$\{[A-Za-z_][A-Za-z0-9_]*(:-[^}]*)?\}$
 
 /** Upper-case environment variable name from parts: `github`, `X-API-Key` → `GITHUB_X_API_KEY`. */
 function envName(...parts: string[]): string {
-  const name = parts
-    .join('_')
-    .toUpperCase()
-    .replace(/[^A-Z0-9]+/g, '_')
-    .replace(/^_+|_+$/g, '');
+  const clean = (part: string) =>
+    part
+      .toUpperCase()
+      .replace(/[^A-Z0-9]+/g, '_')
+      .replace(/^_+|_+$/g, '');
+  // `context7` and `CONTEXT7_API_KEY` make CONTEXT7_API_KEY, not CONTEXT7_CONTEXT7_API_KEY.
+  const cleaned = parts.map(clean).filter(Boolean);
+  const kept = cleaned.filter((part, i) => !(cleaned[i + 1] ?? '').startsWith(`${part}_`));
+  const name = kept.join('_');
   return /^[A-Z_]/.test(name) ? name : `MCP_${name}`;
 }
 

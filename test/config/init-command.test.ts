@@ -158,13 +158,21 @@ describe('warden init', () => {
     );
   });
 
-  it('reports a client config that is not JSON', async () => {
-    const source = writeClientConfig('{ "mcpServers": ');
+  it('reports a client config that is not JSON at its line and column', async () => {
+    const source = writeClientConfig('{\n  "mcpServers": {\n    "fs": { "command": "npx", }\n  }\n}\n');
     const result = await runInit(['--from', source, '--output', path.join(dir, 'warden.yaml')]);
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toMatch(
-      new RegExp(`^warden: ${source.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not valid JSON: `),
+      new RegExp(`^warden: ${source.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3:31: not valid JSON: `),
     );
+  });
+
+  it('reads a client config saved with a byte-order mark', async () => {
+    const source = writeClientConfig('\ufeff{ "mcpServers": { "fs": { "command": "npx" } } }');
+    const result = await runInit(['--from', source, '--output', path.join(dir, 'warden.yaml')]);
+    expect(result.stderr).toBe('');
+    expect(result.exitCode).toBeUndefined();
+    expect(result.stdout).toMatch(/with 1 server: fs\./);
   });
 
   it("refuses to write over the client's own config", async () => {

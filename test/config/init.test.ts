@@ -132,6 +132,20 @@ describe('buildInitFiles', () => {
     });
   });
 
+  it('does not repeat the server name in a variable name that already starts with it', () => {
+    const files = build({
+      mcpServers: {
+        context7: {
+          url: 'https://mcp.context7.com/mcp',
+          headers: { CONTEXT7_API_KEY: 'ctx7sk-0123456789abcdef' },
+        },
+      },
+    });
+    expect(files.clientSnippet.mcpServers.warden.env).toEqual({
+      CONTEXT7_API_KEY: 'ctx7sk-0123456789abcdef',
+    });
+  });
+
   it('gives two different secrets under the same name two variables', () => {
     const files = build({
       mcpServers: {
@@ -341,10 +355,10 @@ describe('clientConfigCandidates', () => {
 
   it("lists each client's config files, project files before the user's", () => {
     expect(clientConfigCandidates({ ...where, platform: 'linux' })).toEqual([
-      { client: 'claude-desktop', path: '/home/alice/.config/Claude/claude_desktop_config.json' },
       { client: 'cursor', path: '/work/app/.cursor/mcp.json' },
-      { client: 'cursor', path: '/home/alice/.cursor/mcp.json' },
       { client: 'claude-code', path: '/work/app/.mcp.json' },
+      { client: 'claude-desktop', path: '/home/alice/.config/Claude/claude_desktop_config.json' },
+      { client: 'cursor', path: '/home/alice/.cursor/mcp.json' },
       { client: 'claude-code', path: '/home/alice/.claude.json' },
     ]);
   });
