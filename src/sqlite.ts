@@ -35,6 +35,15 @@ export function openSqliteFile(
     db.pragma('foreign_keys = ON');
     return db;
   } catch (error) {
+    if (existsSync(file) && statSync(file).isDirectory()) {
+      throw new WardenError(
+        failure.code,
+        `cannot open ${failure.what} ${file}: it is a folder, not a database file`,
+        {
+          cause: error,
+        },
+      );
+    }
     const hint = readonly
       ? 'it is created by `warden serve` on first use; check --db or `database` in the config'
       : `check that the folder is writable and the file is a Warden ${failure.what}`;

@@ -144,6 +144,9 @@ export class AuditStore {
     }
     const since = filter.since === undefined ? null : parseSince(filter.since, this.now().getTime());
     const status = filter.status === undefined ? null : parseStatus(filter.status);
+    if (filter.tool !== undefined && filter.tool.trim() === '') {
+      throw new WardenError('USAGE', 'tool: expected a name or a glob such as fs__* or *write*, got ""');
+    }
     const matches = filter.tool === undefined ? undefined : picomatch(filter.tool);
     const rows = this.statements.listRequests.iterate({
       since,

@@ -62,11 +62,11 @@ export function registerAuditCommands(
 
   withDatabaseOptions(audit.command('list'))
     .description('list tool calls, newest first')
-    .option('--since <age|date>', 'only calls since an age (30m, 1h, 2d, 1w) or a date/time (UTC unless it ends in Z or ±hh:mm)')
     .option(
-      '--status <status>',
-      `only calls with this status (${REQUEST_STATUSES.join(', ')})`,
+      '--since <age|date>',
+      'only calls since an age (30m, 1h, 2d, 1w) or a date/time (UTC unless it ends in Z or ±hh:mm)',
     )
+    .option('--status <status>', `only calls with this status (${REQUEST_STATUSES.join(', ')})`)
     .option('--tool <glob>', 'only calls whose exposed or tool name matches the glob (fs__*)')
     .option('--limit <n>', 'at most this many calls', '50')
     .option('--json', 'JSON Lines: one request summary per line')
@@ -90,7 +90,7 @@ export function registerAuditCommands(
   withDatabaseOptions(audit.command('show'))
     .description('one call: its summary, then every event recorded for it')
     .argument('<request-id>', 'the request id (from `warden audit list`)')
-    .option('--json', 'machine-readable: { summary, events }')
+    .option('--json', 'machine-readable: { summary, events }, nothing shortened')
     .action((requestId: string, _options: unknown, command: Command) =>
       withStore(command.optsWithGlobals<DatabaseOptions>(), (store) => {
         const found = store.getRequest(requestId);
@@ -218,6 +218,9 @@ function decidedBy(summary: RequestSummary): string | null {
   return summary.rejectedBy;
 }
 
+/** Longest value `audit show` prints as text; `--json` prints everything. */
+const SHOWN_CHARS = 2000;
+
 /** The readable `warden audit show` text: summary fields, then one line per event. */
 export function formatRequestDetails(summary: RequestSummary, events: readonly AuditEvent[]): string {
   const fields: Array<[string, string | null]> = [
@@ -245,14 +248,18 @@ export function formatRequestDetails(summary: RequestSummary, events: readonly A
   ];
   const shown = fields.filter((field): field is [string, string] => field[1] !== null);
   const width = Math.max(...shown.map(([name]) => name.length));
-  const lines = shown.map(([name, value]) => `${name.padEnd(width)}  ${printable(excerpt(value, 2000))}`);
+  const lines = shown.map(
+    ([name, value]) => `${name.padEnd(width)}  ${printable(excerpt(value, SHOWN_CHARS))}`,
+  );
   lines.push('', `events (${events.length}):`);
   for (const event of events) lines.push(`  ${eventLine(event)}`);
   return lines.join('\n');
 }
 
 function eventLine(event: AuditEvent): string {
-  return printable(`${event.seq}  ${event.ts}  ${event.type}  ${excerpt(JSON.stringify(event.data), 160)}`);
+  return printable(
+    `${event.seq}  ${event.ts}  ${event.type}  ${excerpt(JSON.stringify(event.data), SHOWN_CHARS)}`,
+  );
 }
 
 function parseLimit(text: string | undefined): number | undefined {

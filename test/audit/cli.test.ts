@@ -298,6 +298,17 @@ describe('finding the database', () => {
     expect(stderr).toContain('check --db or `database` in the config');
   });
 
+  test('a folder given as the database, and an empty tool glob, are named as such', async () => {
+    const dir = tempDir();
+    const folder = await warden('audit', 'list', '--db', dir);
+    expect(folder.exitCode).toBe(1);
+    expect(folder.stderr).toBe(`warden: cannot open audit log ${dir}: it is a folder, not a database file\n`);
+    const store = openAuditStore(path.join(dir, 'warden.db'));
+    store.close();
+    const glob = await warden('audit', 'list', '--db', path.join(dir, 'warden.db'), '--tool', '');
+    expect(glob.stderr).toBe('warden: tool: expected a name or a glob such as fs__* or *write*, got ""\n');
+  });
+
   test('a missing config is an error naming it', async () => {
     const config = path.join(tempDir(), 'absent.yaml');
     const { stderr, exitCode } = await warden('audit', 'list', '--config', config);
