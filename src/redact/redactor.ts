@@ -1,5 +1,7 @@
 // Masking secrets in values before they reach the audit log or a review card.
-import { BUILTIN_SECRET_KEYS, BUILTIN_SECRET_SOURCE } from './patterns.js';
+import { createAssignmentMasker } from './assignments.js';
+import { createSecretKeyTest, remember } from './key-names.js';
+import { BUILTIN_SECRET_SOURCE } from './patterns.js';
 
 /** What replaces a secret. */
 export const REDACTED = '[REDACTED]';
@@ -13,7 +15,10 @@ export const MAX_REDACT_DEPTH = 32;
 const MAX_KNOWN_KEYS = 1024;
 
 export interface RedactSettings {
-  /** Extra secret key names (matched like the built-ins: case-insensitive substring, ignoring `-`, `_`, `.`). */
+  /**
+   * Extra secret key names, matched like BUILTIN_SECRET_KEYS: a case-insensitive substring of the name, ignoring `-`,
+   * `_`, `.` and spaces. They apply to object keys and to keys written inline (`ssn: …` inside a string).
+   */
   keys: string[];
   /** Extra patterns; every match inside every string is replaced. Their flags are kept, `g` is added. */
   patterns: RegExp[];
@@ -23,38 +28,37 @@ export interface RedactSettings {
 export type Redactor = (value: unknown) => unknown;
 
 /**
- * Builds the masking function used on every tool call: values under secret-looking keys become `[REDACTED]` whatever
- * they hold, and inside every string each built-in token shape and each policy pattern is replaced by `[REDACTED]`.
+ * Builds the masking function used on every tool call:
+ * - values under secret-looking keys become `[REDACTED]` whatever they hold (BUILTIN_SECRET_KEYS and `settings.keys`
+ *   as substrings, SECRET_KEY_WORD as whole words: `db_pass`, `x-auth`, but not `passage` or `author`);
+ * - inside every string, each built-in token shape and each policy pattern is replaced by `[REDACTED]`, and so is
+ *   the value of every secret assignment (`password=…`, `"token": "…"`, `--password …`, `mysql -p…`), the key kept;
+ * - key names are masked like strings (a token used as a key becomes `[REDACTED]`, then `[REDACTED]#2`, … when names
+ *   collide, so no entry is lost).
  * Cycles become `[CIRCULAR]`, nesting past 32 levels `[TRUNCATED]`, unreadable properties `[UNREADABLE]`.
  *
  * Everything is compiled here so the returned function only walks the value. Over-masking is the safe failure: a key
- * such as `max_tokens` contains `token` and is masked.
+ * such as `max_tokens` contains `token` and is masked, inline too (`max_tokens=100` → `max_tokens=[REDACTED]`).
  */
 export function createRedactor(settings: RedactSettings = { keys: [], patterns: [] }): Redactor {
-  const keyNames = [...BUILTIN_SECRET_KEYS, ...settings.keys]
-    .map(normalizeKey)
-    .filter((name) => name.length > 0);
-  const secretKey = new RegExp([...new Set(keyNames)].map(escapeRegExp).join('|'));
-  // Tools use the same few argument names on every call: each name is normalized and tested once. Bounded, because
-  // key names come from the agent.
-  const knownKeys = new Map<string, boolean>();
-  const isSecretKey = (key: string): boolean => {
-    let secret = knownKeys.get(key);
-    if (secret === undefined) {
-      secret = secretKey.test(normalizeKey(key));
-      if (knownKeys.size >= MAX_KNOWN_KEYS) knownKeys.clear();
-      knownKeys.set(key, secret);
-    }
-    return secret;
-  };
+  const isSecretName = createSecretKeyTest(settings.keys);
+  // Tools use the same few argument names on every call: each name is checked and masked once. Keys written inside
+  // text are remembered apart, so a long text cannot push the argument names out.
+  const isSecretInlineKey = remember(isSecretName, MAX_KNOWN_KEYS);
   const builtin = new RegExp(BUILTIN_SECRET_SOURCE, 'g');
   const custom = settings.patterns.map((pattern) => withGlobalFlag(pattern));
+  const maskAssignments = createAssignmentMasker(isSecretInlineKey, REDACTED);
 
   const maskString = (text: string): string => {
-    let result = text.replace(builtin, REDACTED);
+    // Token shapes first: a value masked as an assignment would cut a multi-word shape (a PEM block) short.
+    let result = maskAssignments(text.replace(builtin, REDACTED));
     for (const pattern of custom) result = result.replace(pattern, REDACTED);
     return result;
   };
+  const describeKey = remember(
+    (key: string) => ({ secret: isSecretName(key), name: maskString(key) }),
+    MAX_KNOWN_KEYS,
+  );
 
   const visit = (value: unknown, depth: number, ancestors: Set<object>): unknown => {
     if (typeof value === 'string') return maskString(value);
@@ -66,19 +70,24 @@ export function createRedactor(settings: RedactSettings = { keys: [], patterns: 
       if (Array.isArray(value)) return value.map((item) => visit(item, depth + 1, ancestors));
       const toJSON = (value as { toJSON?: unknown }).toJSON;
       if (typeof toJSON === 'function') return visit(toJSON.call(value), depth, ancestors);
+      const keys = Object.keys(value);
       const copy: Record<string, unknown> = {};
-      for (const key of Object.keys(value)) {
-        const masked = isSecretKey(key) ? REDACTED : visit(readProperty(value, key), depth + 1, ancestors);
+      let names: UniqueNames | undefined;
+      for (const key of keys) {
+        const { secret, name } = describeKey(key);
+        // Security: a key that is itself a secret is stored masked, under a name no other entry has.
+        const stored = name === key ? key : (names ??= uniqueNames(keys)).claim(name);
+        const masked = secret ? REDACTED : visit(readProperty(value, key), depth + 1, ancestors);
         // Security: a plain assignment to `__proto__` would drop the entry from the log instead of copying it.
-        if (key === '__proto__') {
-          Object.defineProperty(copy, key, {
+        if (stored === '__proto__') {
+          Object.defineProperty(copy, stored, {
             value: masked,
             enumerable: true,
             writable: true,
             configurable: true,
           });
         } else {
-          copy[key] = masked;
+          copy[stored] = masked;
         }
       }
       return copy;
@@ -92,20 +101,32 @@ export function createRedactor(settings: RedactSettings = { keys: [], patterns: 
   return (value) => visit(value, 0, new Set());
 }
 
+interface UniqueNames {
+  /** `name` if no key of the object and no earlier claim has it, else `name#2`, `name#3`, … */
+  claim(name: string): string;
+}
+
+function uniqueNames(keys: readonly string[]): UniqueNames {
+  const taken = new Set(keys);
+  const next = new Map<string, number>();
+  return {
+    claim(name) {
+      let unique = name;
+      let n = next.get(name) ?? 2;
+      while (taken.has(unique)) unique = `${name}#${n++}`;
+      next.set(name, n);
+      taken.add(unique);
+      return unique;
+    },
+  };
+}
+
 function readProperty(object: object, key: string): unknown {
   try {
     return (object as Record<string, unknown>)[key];
   } catch {
     return '[UNREADABLE]';
   }
-}
-
-function normalizeKey(key: string): string {
-  return key.toLowerCase().replace(/[-_.\s]/g, '');
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function withGlobalFlag(pattern: RegExp): RegExp {

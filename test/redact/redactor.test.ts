@@ -116,6 +116,39 @@ describe('patterns inside strings', () => {
     );
   });
 
+  test('masks a token glued to a word by _ - . = or :, keeping the word', () => {
+    const cases: Array<[string, string]> = [
+      ['id_ghp_GLUEDKEY0123456789abcdefghijklmnopqrstu', 'id_'],
+      ['id_github_pat_GLUED0123456789abcdefghij_klmnop', 'id_'],
+      ['key_sk-ant-api03-abcdefghijklmnopqrstuvwxyz', 'key_'],
+      ['x.AKIAIOSFODNN7EXAMPLE', 'x.'],
+      ['id:AKIAIOSFODNN7EXAMPLE', 'id:'],
+      ['slack-xoxb-1234567890-abcdefghij', 'slack-'],
+      ['live_sk_live_abcdefghijklmnop1234', 'live_'],
+      [`g_AIza${'x'.repeat(35)}`, 'g_'],
+    ];
+    for (const [value, kept] of cases) expect(redact(value), value).toBe(`${kept}${REDACTED}`);
+  });
+
+  test('masks a GitHub token glued to letters, whose shape no word has', () => {
+    expect(redact('xxghp_GLUEDKEY0123456789abcdefghijklmnopqrstu')).toBe(`xx${REDACTED}`);
+  });
+
+  test('masks a token followed by _ and a word, keeping the word', () => {
+    expect(redact('AKIAIOSFODNN7EXAMPLE_old')).toBe(`${REDACTED}_old`);
+    expect(redact(`ghp_${'a1B2'.repeat(9)}_backup`)).toBe(`${REDACTED}_backup`);
+  });
+
+  test('leaves words that end like a token prefix alone', () => {
+    const ordinary = [
+      'task-management-system-version-two',
+      'desk_test_configuration1234567',
+      'FANTASIA0123456789ABCDEF',
+      'laughs_and_highs_of_the_day',
+    ];
+    for (const value of ordinary) expect(redact(value), value).toBe(value);
+  });
+
   test('masks the password of a URL but keeps the user and host readable', () => {
     expect(redact('postgres://app:s3cr3t@db.internal:5432/main')).toBe(
       `postgres://app:${REDACTED}@db.internal:5432/main`,
