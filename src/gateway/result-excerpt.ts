@@ -24,15 +24,45 @@ export function maskedValues(
 ): string[] {
   if (depth > 32) return found;
   if (typeof original === 'string' && typeof redacted === 'string') {
-    if (redacted === REDACTED && original.length >= MIN_SECRET_LENGTH) found.push(original);
+    if (redacted === original) return found;
+    for (const part of maskedParts(original, redacted)) {
+      if (part.length >= MIN_SECRET_LENGTH) found.push(part);
+    }
     return found;
   }
   if (original && redacted && typeof original === 'object' && typeof redacted === 'object') {
     for (const [key, value] of Object.entries(original)) {
+      // A key that is itself a secret (a token used as a name) is masked, and so absent under its own name.
+      if (!Object.hasOwn(redacted, key)) {
+        if (key.length >= MIN_SECRET_LENGTH) found.push(key);
+        continue;
+      }
       maskedValues(value, (redacted as Record<string, unknown>)[key], found, depth + 1);
     }
   }
   return found;
+}
+
+/**
+ * The pieces of `original` that `redacted` shows as the marker: the whole string, or parts of it (`password=[…]` in
+ * a connection string). Found by walking the kept text between markers through the original, in order.
+ */
+export function maskedParts(original: string, redacted: string): string[] {
+  const kept = redacted.split(REDACTED);
+  if (kept.length === 1) return [];
+  const parts: string[] = [];
+  let at = kept[0]!.length;
+  if (!original.startsWith(kept[0]!)) return [original];
+  for (let i = 1; i < kept.length; i++) {
+    const piece = kept[i]!;
+    const last = i === kept.length - 1;
+    const next = last ? original.length - piece.length : original.indexOf(piece, at + 1);
+    // Text the redactor rewrote beyond the marker: mask the rest whole rather than guess.
+    if (next < at || (last && !original.endsWith(piece))) return [...parts, original.slice(at)];
+    parts.push(original.slice(at, next));
+    at = next + piece.length;
+  }
+  return parts;
 }
 
 /** A short, redacted text of a result: its text content, else its structured content. */

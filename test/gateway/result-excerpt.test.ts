@@ -1,7 +1,7 @@
 // The redacted excerpt of a tool result kept in the audit log: short, and with nothing secret in it, however long
 // the result.
 import { describe, expect, it } from 'vitest';
-import { maskedValues, resultExcerpt } from '../../src/gateway/result-excerpt.js';
+import { maskedParts, maskedValues, resultExcerpt } from '../../src/gateway/result-excerpt.js';
 import { compilePolicySources } from '../../src/policy/index.js';
 import { createRedactor } from '../../src/redact/index.js';
 
@@ -15,6 +15,21 @@ describe('resultExcerpt', () => {
     expect(resultExcerpt(textResult(text), redact, secrets, 500)).toBe(
       'logged in with [REDACTED], token [REDACTED]',
     );
+  });
+
+  it('masks in the result a secret the redactor masked inside an argument string, or as a key name', () => {
+    const token = `ghp_${'k'.repeat(36)}`;
+    const args = {
+      dsn: 'postgresql://app:Sup3rSecretPw@db.internal/prod',
+      command: 'deploy --password=Tr0ub4dor3 --verbose',
+      [token]: true,
+    };
+    const secrets = maskedValues(args, redact(args));
+    expect(secrets).toEqual(expect.arrayContaining(['Sup3rSecretPw', 'Tr0ub4dor3', token]));
+    // The tool echoes each secret on its own, where no key or shape gives it away.
+    const text = `connected as app (Sup3rSecretPw); ran with Tr0ub4dor3; key ${token.slice(0, 10)}…${token}`;
+    const shown = resultExcerpt(textResult(text), redact, secrets, 500);
+    expect(shown).not.toMatch(/Sup3rSecretPw|Tr0ub4dor3|k{36}/);
   });
 
   it('shortens a long result to the limit and says how much of the whole was left out', () => {
@@ -45,5 +60,15 @@ describe('resultExcerpt', () => {
     const shown = resultExcerpt(textResult(`key: ${pem} and more ${'z'.repeat(10_000)}`), redact, [], 200);
     expect(shown).toMatch(/^key: \[REDACTED\]/);
     expect(shown).not.toContain('AAAA');
+  });
+});
+
+describe('maskedParts', () => {
+  it('finds what each marker stands for, or the rest of the string when the text around it changed', () => {
+    expect(maskedParts('a=1 b=2', 'a=[REDACTED] b=[REDACTED]')).toEqual(['1', '2']);
+    expect(maskedParts('whole', '[REDACTED]')).toEqual(['whole']);
+    expect(maskedParts('Basic abc= x', '[REDACTED] x')).toEqual(['Basic abc=']);
+    expect(maskedParts('same', 'same')).toEqual([]);
+    expect(maskedParts('k: v and more', 'k: [REDACTED] (rewritten)')).toEqual(['v and more']);
   });
 });
