@@ -114,6 +114,38 @@ function jsonErrorPlace(text: string, error: unknown): string {
   return `:${line}:${Number(position) - before.lastIndexOf('\n')}`;
 }
 
+/**
+ * Claude Code keeps servers in two places: the project's .mcp.json, and ~/.claude.json (the user's own, and per
+ * project). Reading one, say what the other has for this folder, or the agent keeps calling those without Warden.
+ */
+function claudeCodeServersElsewhere(
+  source: { path: string; client: ClientKind },
+  io: InitCommandIo,
+): string | undefined {
+  const userFile = path.join(io.homeDir, '.claude.json');
+  if (source.client !== 'claude-code' || path.resolve(source.path) === userFile || !existsSync(userFile)) {
+    return undefined;
+  }
+  let config: unknown;
+  try {
+    config = JSON.parse(readFileSync(userFile, 'utf8').replace(/^\ufeff/, ''));
+  } catch {
+    return undefined;
+  }
+  const record = (value: unknown) =>
+    typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : {};
+  const projects = record(record(config).projects);
+  const here = Object.entries(projects).find(([dir]) => path.resolve(dir) === path.resolve(io.cwd))?.[1];
+  const names = [
+    ...Object.keys(record(record(config).mcpServers)),
+    ...Object.keys(record(record(here).mcpServers)),
+  ];
+  if (names.length === 0) return undefined;
+  return `${userFile} also lists servers Claude Code uses here (${names.join(', ')}); they do not go through Warden until you run warden init --from ${userFile} as well.`;
+}
+
 async function runInit(options: InitOptions, io: InitCommandIo): Promise<void> {
   const source = findSource(options, io);
   const output = path.resolve(io.cwd, options.output ?? 'warden.yaml');
@@ -133,6 +165,8 @@ async function runInit(options: InitOptions, io: InitCommandIo): Promise<void> {
     projectDir: io.cwd,
   });
   const snippet = JSON.stringify(files.clientSnippet, null, 2);
+  const elsewhere = claudeCodeServersElsewhere(source, io);
+  if (elsewhere) files.notes.push(elsewhere);
 
   if (options.print) {
     io.stdout.write(`# warden.yaml (for ${output})\n${files.wardenYaml}\n`);

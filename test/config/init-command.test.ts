@@ -150,6 +150,31 @@ describe('warden init', () => {
     });
   });
 
+  it("prefers the project's config to the user's, and names Claude Code servers kept in ~/.claude.json", async () => {
+    mkdirSync(path.join(dir, 'project'), { recursive: true });
+    mkdirSync(path.join(dir, 'home', '.cursor'), { recursive: true });
+    writeFileSync(
+      path.join(dir, 'home', '.cursor', 'mcp.json'),
+      JSON.stringify({ mcpServers: { cur: { command: 'x' } } }),
+    );
+    writeFileSync(
+      path.join(dir, 'project', '.mcp.json'),
+      JSON.stringify({ mcpServers: { proj: { command: 'y' } } }),
+    );
+    writeFileSync(
+      path.join(dir, 'home', '.claude.json'),
+      JSON.stringify({
+        mcpServers: { mine: { command: 'z' } },
+        projects: { [path.join(dir, 'project')]: { mcpServers: { here: { command: 'w' } } } },
+      }),
+    );
+    const result = await runInit(['--output', path.join(dir, 'warden.yaml')]);
+    expect(result.stdout).toContain(`paste this into ${path.join(dir, 'project', '.mcp.json')}`);
+    expect(result.stdout).toContain(
+      `- ${path.join(dir, 'home', '.claude.json')} also lists servers Claude Code uses here (mine, here); they do not go through Warden until you run warden init --from ${path.join(dir, 'home', '.claude.json')} as well.`,
+    );
+  });
+
   it('says where it looked when no client config exists', async () => {
     const result = await runInit(['--client', 'cursor', '--output', path.join(dir, 'warden.yaml')]);
     expect(result.exitCode).toBe(1);
