@@ -1,6 +1,6 @@
 // `warden init`: reads an MCP client's config, writes warden.yaml and prints the snippet that routes the client
 // through Warden. It never edits the client's own config file: the operator pastes the snippet.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
@@ -8,7 +8,10 @@ import {
   buildInitFiles,
   CLIENT_KINDS,
   clientConfigCandidates,
+  DEFAULT_POLICY_FILES,
   detectClientKind,
+  packagePoliciesDir,
+  SHIPPED_POLICY_FILES,
   type ClientKind,
 } from '../config/init.js';
 import { errorMessage, WardenError } from '../errors.js';
@@ -114,6 +117,31 @@ function jsonErrorPlace(text: string, error: unknown): string {
   return `:${line}:${Number(position) - before.lastIndexOf('\n')}`;
 }
 
+/** Copies the shipped policies into `dir`, leaving files already there alone; returns the names it left. */
+function copyShippedPolicies(dir: string): string[] {
+  mkdirSync(dir, { recursive: true });
+  const kept: string[] = [];
+  for (const file of SHIPPED_POLICY_FILES) {
+    const target = path.join(dir, file);
+    if (existsSync(target)) {
+      kept.push(file);
+      continue;
+    }
+    try {
+      copyFileSync(path.join(packagePoliciesDir(), file), target);
+    } catch (cause) {
+      throw new WardenError(
+        'INIT',
+        `cannot copy the shipped policy ${file} to ${dir}: ${errorMessage(cause)}`,
+        {
+          cause,
+        },
+      );
+    }
+  }
+  return kept;
+}
+
 /**
  * Claude Code keeps servers in two places: the project's .mcp.json, and ~/.claude.json (the user's own, and per
  * project). Reading one, say what the other has for this folder, or the agent keeps calling those without Warden.
@@ -156,7 +184,13 @@ async function runInit(options: InitOptions, io: InitCommandIo): Promise<void> {
       `refusing to write warden.yaml over the client config ${source.path}; pick another --output`,
     );
   }
+  // Written for real, the config gets its own copies of the shipped policies: the package folder may be npx's cache,
+  // which comes and goes, and policies are meant to be edited.
+  const copyPolicies = !options.print;
   const files = buildInitFiles({
+    ...(copyPolicies
+      ? { policies: DEFAULT_POLICY_FILES.map((file) => `policies/${file}`), policiesCopied: true }
+      : {}),
     clientConfig: readClientConfig(source.path),
     sourcePath: source.path,
     client: source.client,
@@ -186,6 +220,13 @@ async function runInit(options: InitOptions, io: InitCommandIo): Promise<void> {
     writeFileSync(output, files.wardenYaml, { flag: options.force ? 'w' : 'wx' });
   } catch (cause) {
     throw new WardenError('INIT', `cannot write ${output}: ${errorMessage(cause)}`, { cause });
+  }
+  const policiesDir = path.join(path.dirname(output), 'policies');
+  const kept = copyShippedPolicies(policiesDir);
+  if (kept.length > 0) {
+    files.notes.push(
+      `Kept your own ${kept.map((f) => path.join(policiesDir, f)).join(', ')} (not overwritten).`,
+    );
   }
 
   const client = CLIENT_NAMES[source.client];

@@ -30,6 +30,8 @@ export interface BuildInitInput {
   databasePath?: string;
   /** Defaults to the shipped `policies/default.yaml` and `policies/filesystem.yaml`. */
   policies?: string[];
+  /** The policies are copies of the shipped ones beside the config (`warden init` copies them): said in a comment. */
+  policiesCopied?: boolean;
   /** How the client starts Warden, before `serve --config …`; defaults to `npx -y mcp-warden`. */
   wardenCommand?: { command: string; args: string[] };
   /**
@@ -57,6 +59,19 @@ export interface InitFiles {
  * The folder of policies shipped with the package. From `dist/config/init.js` (and `src/config/init.ts`) two levels
  * up is the package root, which holds `policies/`.
  */
+/** The example policies shipped in the package's `policies/` folder. */
+export const SHIPPED_POLICY_FILES: readonly string[] = [
+  'default.yaml',
+  'filesystem.yaml',
+  'shell.yaml',
+  'sql.yaml',
+  'cloud-iam.yaml',
+  'github.yaml',
+];
+
+/** The ones a new warden.yaml uses. */
+export const DEFAULT_POLICY_FILES: readonly string[] = ['default.yaml', 'filesystem.yaml'];
+
 export function packagePoliciesDir(): string {
   return fileURLToPath(new URL('../../policies/', import.meta.url));
 }
@@ -411,12 +426,18 @@ const OPTIONAL_SETTINGS = [
   ' logLevel: info                # debug, info, warn, error or silent (always on stderr)',
 ].join('\n');
 
-function renderYaml(config: Record<string, unknown>, source: string, shippedPolicies: boolean): string {
+function renderYaml(
+  config: Record<string, unknown>,
+  source: string,
+  policies: 'shipped' | 'copied' | 'own',
+): string {
   const doc = new Document(config);
   const comments = { ...SECTION_COMMENTS };
-  if (shippedPolicies) {
+  if (policies === 'shipped') {
     comments.policies +=
       '\n These are the ones shipped with Warden; copy them beside this file to edit them.';
+  } else if (policies === 'copied') {
+    comments.policies += `\n Copies of the ones shipped with Warden, yours to edit; ${SHIPPED_POLICY_FILES.filter((f) => !DEFAULT_POLICY_FILES.includes(f)).join(', ')} are beside them to add.`;
   }
   doc.commentBefore = HEADER_COMMENT(source);
   if (isMap(doc.contents)) {
@@ -478,9 +499,7 @@ export function buildInitFiles(input: BuildInitInput): InitFiles {
 
   const policies =
     input.policies ??
-    ['default.yaml', 'filesystem.yaml'].map((file) =>
-      pathFromConfig(configDir, path.join(packagePoliciesDir(), file)),
-    );
+    DEFAULT_POLICY_FILES.map((file) => pathFromConfig(configDir, path.join(packagePoliciesDir(), file)));
   const wardenYaml = renderYaml(
     {
       principal: input.principal,
@@ -489,7 +508,7 @@ export function buildInitFiles(input: BuildInitInput): InitFiles {
       servers,
     },
     input.sourcePath,
-    input.policies === undefined,
+    input.policies === undefined ? 'shipped' : input.policiesCopied ? 'copied' : 'own',
   );
 
   const launcher = input.wardenCommand ?? { command: 'npx', args: ['-y', 'mcp-warden'] };

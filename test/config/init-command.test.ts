@@ -1,11 +1,20 @@
 // `warden init` in-process: real files in a temp folder, output captured, the real home directory never touched.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { registerInitCommand } from '../../src/cli/init.js';
 import { loadConfigFile } from '../../src/config/load.js';
+import { loadPolicyFiles } from '../../src/policy/index.js';
 
 const CLAUDE_DESKTOP_CONFIG = JSON.stringify(
   {
@@ -100,6 +109,33 @@ describe('warden init', () => {
     expect(config.principal).toEqual({ id: 'alice' });
     expect(Object.keys(config.servers)).toEqual(['filesystem', 'github']);
     expect(config.servers.github).toMatchObject({ env: { GITHUB_TOKEN: 'ghp_not_a_real_token_1234567890' } });
+    // Its own copies of the shipped policies, beside it: the package folder may be npx's cache.
+    expect(config.policies).toEqual([
+      path.join(dir, 'out', 'policies', 'default.yaml'),
+      path.join(dir, 'out', 'policies', 'filesystem.yaml'),
+    ]);
+    expect(readdirSync(path.join(dir, 'out', 'policies')).sort()).toEqual([
+      'cloud-iam.yaml',
+      'default.yaml',
+      'filesystem.yaml',
+      'github.yaml',
+      'shell.yaml',
+      'sql.yaml',
+    ]);
+    expect(loadPolicyFiles(config.policies).ruleCount).toBeGreaterThan(0);
+  });
+
+  it('keeps policies the operator already has beside the config', async () => {
+    const output = path.join(dir, 'out', 'warden.yaml');
+    mkdirSync(path.join(dir, 'out', 'policies'), { recursive: true });
+    writeFileSync(path.join(dir, 'out', 'policies', 'default.yaml'), 'rules: []\n# mine\n');
+    const result = await runInit(['--from', writeClientConfig(), '--output', output]);
+    expect(readFileSync(path.join(dir, 'out', 'policies', 'default.yaml'), 'utf8')).toBe(
+      'rules: []\n# mine\n',
+    );
+    expect(result.stdout).toContain(
+      `Kept your own ${path.join(dir, 'out', 'policies', 'default.yaml')} (not overwritten).`,
+    );
   });
 
   it('refuses to overwrite an existing warden.yaml without --force', async () => {
