@@ -1,9 +1,18 @@
-// `warden policy check | explain`: validate policy files, and show which rules fire for a call and why.
+// `warden policy check | explain`: validate policy files (and, given a config, the reviewers their rules name), and
+// show which rules fire for a call and why.
 import type { Command } from 'commander';
+import { resolveReviewers, reviewersFromConfig } from '../approvals/identity.js';
+import type { Reviewer } from '../approvals/types.js';
 import { loadConfigFile, resolveConfigPath } from '../config/load.js';
+import type { WardenConfig } from '../config/schema.js';
 import { WardenError, errorMessage } from '../errors.js';
-import { explainCall, formatExplanation, loadPolicyFiles } from '../policy/index.js';
-import type { ToolAnnotationHints } from '../policy/index.js';
+import { explainCall, formatExplanation, formatRuleCount, loadPolicyFiles } from '../policy/index.js';
+import type {
+  CompiledPolicy,
+  PolicyRuleSummary,
+  PolicyVerdict,
+  ToolAnnotationHints,
+} from '../policy/index.js';
 
 interface CheckOptions {
   config?: string;
@@ -28,26 +37,71 @@ async function run(body: () => void | Promise<void>): Promise<void> {
   }
 }
 
-function parseJsonObject(text: string, option: string): Record<string, unknown> {
+function warn(message: string): void {
+  process.stderr.write(`warden: warning: ${message}\n`);
+}
+
+function parseJsonObject(text: string, option: string, example: string): Record<string, unknown> {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (cause) {
     throw new WardenError(
       'USAGE',
-      `${option} is not valid JSON (${errorMessage(cause)}); quote it for the shell, e.g. ${option} '{"path":"/tmp/x"}'`,
+      `${option} is not valid JSON (${errorMessage(cause)}); quote it for the shell, e.g. ${option} '${example}'`,
       { cause },
     );
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new WardenError('USAGE', `${option} must be a JSON object, e.g. ${option} '{"path":"/tmp/x"}'`);
+    throw new WardenError('USAGE', `${option} must be a JSON object, e.g. ${option} '${example}'`);
   }
   return value as Record<string, unknown>;
 }
 
+/** The MCP tool annotations explain accepts, and the type of each. */
+const ANNOTATION_HINTS: Record<keyof ToolAnnotationHints, 'boolean' | 'string'> = {
+  readOnlyHint: 'boolean',
+  destructiveHint: 'boolean',
+  idempotentHint: 'boolean',
+  openWorldHint: 'boolean',
+  title: 'string',
+};
+const ANNOTATIONS_EXAMPLE = '{"readOnlyHint":true}';
+
 /**
- * Splits an exposed name `<server>__<tool>` by the configured server names (longest first, so `fs__x` and
- * `fs__extra__y` resolve to the right server), rather than by the first `__`: server names may contain `_`.
+ * `--annotations` as ToolAnnotationHints. Unknown or mistyped hints are refused: a misspelt `readonlyhint` or a
+ * string `"true"` would otherwise be ignored silently and explain a verdict the real tool would not get.
+ */
+export function parseAnnotations(text: string): ToolAnnotationHints {
+  const value = parseJsonObject(text, '--annotations', ANNOTATIONS_EXAMPLE);
+  const known = Object.keys(ANNOTATION_HINTS);
+  const problems: string[] = [];
+  for (const [key, hint] of Object.entries(value)) {
+    const type = Object.hasOwn(ANNOTATION_HINTS, key)
+      ? ANNOTATION_HINTS[key as keyof ToolAnnotationHints]
+      : undefined;
+    if (type === undefined) {
+      const close = known.find((name) => name.toLowerCase() === key.toLowerCase());
+      problems.push(`unknown hint "${key}"${close ? ` (did you mean "${close}"?)` : ''}`);
+    } else if (typeof hint !== type) {
+      problems.push(
+        `${key} must be ${type === 'boolean' ? 'true or false' : 'a string'}, got ${JSON.stringify(hint)}`,
+      );
+    }
+  }
+  if (problems.length > 0) {
+    throw new WardenError(
+      'USAGE',
+      `--annotations: ${problems.join('; ')}; the known hints are readOnlyHint, destructiveHint, idempotentHint, ` +
+        `openWorldHint (true or false) and title (a string), e.g. --annotations '${ANNOTATIONS_EXAMPLE}'`,
+    );
+  }
+  return value as ToolAnnotationHints;
+}
+
+/**
+ * Splits an exposed name `<server>__<tool>` by the configured server names, longest first, rather than at the first
+ * `__`: server names may contain `_` (servers `fs` and `fs_` make `fs___x` ambiguous; it is `fs_`'s tool `x`).
  */
 export function resolveExposedName(
   name: string,
@@ -65,29 +119,125 @@ export function resolveExposedName(
   return { server, tool: name.slice(server.length + 2) };
 }
 
+/** What the reviewer check found: problems make `policy check` fail; a warning is printed and the check passes. */
+export interface ReviewerFindings {
+  problems: string[];
+  warning?: string;
+}
+
+/** Why `warden serve` could never get this approval, or undefined when the reviewers resolve and reach the quorum. */
+function approvalProblem(
+  specs: readonly string[],
+  quorum: number,
+  config: WardenConfig,
+  reviewers: ReadonlyMap<string, Reviewer>,
+): string | undefined {
+  const fromDefaults = specs.length === 0;
+  const effective = fromDefaults ? config.approvals.defaultReviewers : specs;
+  if (effective.length === 0) {
+    return 'the rule names no reviewers and approvals.defaultReviewers in the config is empty; add reviewers: [user:<id>] or [group:<name>] to the rule, or set approvals.defaultReviewers';
+  }
+  const resolved = resolveReviewers({
+    specs: effective,
+    quorum,
+    reviewers,
+    groups: config.groups,
+    requester: config.principal,
+  });
+  if (resolved.ok) return undefined;
+  return fromDefaults ? `(from approvals.defaultReviewers) ${resolved.reason}` : resolved.reason;
+}
+
+/**
+ * Checks, for every rule that asks for approval, that the config can ever approve it: its `user:` and `group:` specs
+ * (or the config's `approvals.defaultReviewers` when it names none) exist, and enough different people other than
+ * the principal remain to reach the quorum. `warden serve` fails such calls closed when they arrive; this finds
+ * them before. With no reviewers configured at all approvals are off by design (every approval fails closed), which
+ * is only a warning.
+ */
+export function checkRuleReviewers(policy: CompiledPolicy, config: WardenConfig): ReviewerFindings {
+  const approving = policy.rules.filter((rule) => rule.action === 'approve');
+  if (approving.length === 0) return { problems: [] };
+  if (Object.keys(config.reviewers).length === 0) {
+    const ids = approving.map((rule) => rule.id);
+    const shown = ids.length > 5 ? `${ids.slice(0, 5).join(', ')}, …` : ids.join(', ');
+    return {
+      problems: [],
+      warning: `no reviewers are configured, so warden serve fails closed every call that needs approval (${approving.length} rule${approving.length === 1 ? '' : 's'}: ${shown}); add reviewers: (and groups:) to the config`,
+    };
+  }
+  const reviewers = new Map(reviewersFromConfig(config.reviewers).map((r) => [r.id, r]));
+  const problems: string[] = [];
+  for (const rule of approving) {
+    const problem = approvalProblem(rule.reviewers, rule.quorum, config, reviewers);
+    if (problem !== undefined)
+      problems.push(`${ruleLocation(rule)}: rule "${rule.id}": reviewers: ${problem}`);
+  }
+  return { problems };
+}
+
+function ruleLocation(rule: PolicyRuleSummary): string {
+  return `${rule.file}:${rule.line}:${rule.column}`;
+}
+
+/** For explain: why serve would fail this verdict's approval closed, or undefined. */
+function verdictApprovalWarning(verdict: PolicyVerdict, config: WardenConfig): string | undefined {
+  if (verdict.action !== 'approve') return undefined;
+  if (Object.keys(config.reviewers).length === 0) {
+    return 'this call needs approval and no reviewers are configured, so warden serve fails it closed';
+  }
+  const reviewers = new Map(reviewersFromConfig(config.reviewers).map((r) => [r.id, r]));
+  const problem = approvalProblem(verdict.reviewers, verdict.quorum, config, reviewers);
+  return problem === undefined
+    ? undefined
+    : `warden serve would fail this call closed: ${verdict.decidingRule}: reviewers: ${problem}`;
+}
+
+/** Loads a config for a command that starts no servers. */
+function loadConfig(option: string | undefined): { config: WardenConfig; path: string } {
+  return loadConfigFile(resolveConfigPath(option), process.env, { serversNeeded: false });
+}
+
 /** Registers `warden policy check` and `warden policy explain` on the program. */
 export function registerPolicyCommands(program: Command): void {
   const policy = program.command('policy').description('validate risk policies and explain their verdicts');
 
   policy
     .command('check')
-    .description('validate policy files (by default, the ones the config lists)')
+    .description(
+      'validate policy files (by default, the ones the config lists); with a config, also the reviewers rules name',
+    )
     .argument('[files...]', 'policy files to check together')
     .option(
       '-c, --config <path>',
-      'config whose `policies:` to check when no files are given (default: $WARDEN_CONFIG or ./warden.yaml)',
+      'config whose `policies:` to check when no files are given, and whose reviewers and groups the rules must name (default: $WARDEN_CONFIG or ./warden.yaml)',
     )
     .action((files: string[], options: CheckOptions) =>
       run(() => {
-        const paths =
+        // A config is read when named, or when it lists the files; given files alone are checked on their own.
+        const loaded =
+          files.length === 0 || options.config !== undefined ? loadConfig(options.config) : undefined;
+        const compiled =
           files.length > 0
-            ? files
-            : loadConfigFile(resolveConfigPath(options.config), process.env, { serversNeeded: false }).config
-                .policies;
-        const compiled = loadPolicyFiles(paths);
-        const rules = `${compiled.ruleCount} rule${compiled.ruleCount === 1 ? '' : 's'}`;
-        const fileCount = `${paths.length} file${paths.length === 1 ? '' : 's'}`;
-        process.stdout.write(`ok: ${rules} in ${fileCount} (version ${compiled.version.slice(0, 8)})\n`);
+            ? loadPolicyFiles(files, { pathHint: 'check the path given on the command line' })
+            : loadPolicyFiles(loaded!.config.policies, {
+                pathHint: `check the path under \`policies:\` in ${loaded!.path}`,
+              });
+        if (loaded) {
+          const findings = checkRuleReviewers(compiled, loaded.config);
+          if (findings.problems.length > 0) {
+            const count = findings.problems.length;
+            throw new WardenError(
+              'POLICY_INVALID',
+              count === 1
+                ? findings.problems[0]!
+                : `${count} problems with the reviewers of policy rules (config ${loaded.path}):\n${findings.problems.map((p) => `  ${p}`).join('\n')}`,
+            );
+          }
+          if (findings.warning) warn(findings.warning);
+        }
+        const counted = formatRuleCount(compiled.ruleCount, compiled.files.length);
+        process.stdout.write(`ok: ${counted} (version ${compiled.version.slice(0, 8)})\n`);
       }),
     );
 
@@ -100,19 +250,18 @@ export function registerPolicyCommands(program: Command): void {
     )
     .option('--server <name>', 'configured server name (then --tool is the tool name on that server)')
     .option('--args <json>', 'the call arguments as a JSON object', '{}')
-    .option('--annotations <json>', 'tool annotations as JSON, e.g. \'{"readOnlyHint":true}\'')
+    .option(
+      '--annotations <json>',
+      `tool annotations as JSON, e.g. '${ANNOTATIONS_EXAMPLE}' (readOnlyHint, destructiveHint, idempotentHint, openWorldHint, title)`,
+    )
     .option('--json', 'print the explanation as JSON')
     .option('-c, --config <path>', 'config file (default: $WARDEN_CONFIG or ./warden.yaml)')
     .action((options: ExplainOptions) =>
       run(() => {
-        const args = parseJsonObject(options.args, '--args');
+        const args = parseJsonObject(options.args, '--args', '{"path":"/tmp/x"}');
         const annotations =
-          options.annotations === undefined
-            ? undefined
-            : (parseJsonObject(options.annotations, '--annotations') as ToolAnnotationHints);
-        const { config } = loadConfigFile(resolveConfigPath(options.config), process.env, {
-          serversNeeded: false,
-        });
+          options.annotations === undefined ? undefined : parseAnnotations(options.annotations);
+        const { config, path: configPath } = loadConfig(options.config);
         const servers = Object.keys(config.servers);
         let target: { server: string; tool: string };
         if (options.server !== undefined) {
@@ -126,12 +275,16 @@ export function registerPolicyCommands(program: Command): void {
         } else {
           target = resolveExposedName(options.tool, servers);
         }
-        const compiled = loadPolicyFiles(config.policies);
+        const compiled = loadPolicyFiles(config.policies, {
+          pathHint: `check the path under \`policies:\` in ${configPath}`,
+        });
         const explanation = explainCall(compiled, {
           ...target,
           args,
           ...(annotations ? { annotations } : {}),
         });
+        const warning = verdictApprovalWarning({ ...explanation.verdict, matches: [] }, config);
+        if (warning) warn(warning);
         process.stdout.write(
           options.json ? `${JSON.stringify(explanation, null, 2)}\n` : `${formatExplanation(explanation)}\n`,
         );

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { nanoid } from 'nanoid';
 import { loadConfigFile, resolveConfigPath } from '../config/load.js';
-import { loadPolicyFiles, openRegexCheckCache, watchPolicyFiles } from '../policy/index.js';
+import { formatRuleCount, loadPolicyFiles, openRegexCheckCache, watchPolicyFiles } from '../policy/index.js';
 import { openAuditStore } from '../audit/index.js';
 import { Gateway } from '../gateway/gateway.js';
 import { StdioServerTransport } from '../gateway/wire/stdio-server.js';
@@ -53,7 +53,9 @@ export async function runServe(options: ServeOptions): Promise<void> {
     initialVersion: policy.current.version,
     onReload: (next) => {
       policy.current = next;
-      logger.info(`policy reloaded (version ${next.version.slice(0, 12)}, ${next.ruleCount} rules)`);
+      logger.info(
+        `policy reloaded (version ${next.version.slice(0, 12)}, ${formatRuleCount(next.ruleCount, config.policies.length)})`,
+      );
       append('policy.loaded', {
         version: next.version,
         files: next.files,

@@ -1,5 +1,6 @@
-// Policy text → CompiledPolicy: parse YAML with positions, validate with zod, compile globs, regexes (checked for
-// ReDoS) and argument paths once, merge defaults and redaction. Pure (no I/O), so the loader and tests share it.
+// Policy text → CompiledPolicy: parse YAML with positions, validate and compile each rule (compile-rule.ts), check
+// every regex of every file for ReDoS in one batch, merge defaults and redaction. No file I/O, so the loader and
+// tests share it.
 //
 // Several files combine in the order given:
 // - rules: all rules of all files, in file order; ids must be unique across files;
@@ -9,21 +10,21 @@
 //   redactor adds its own built-in token shapes); nothing removes a built-in.
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import picomatch from 'picomatch';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import type { SourceLocation } from '../errors.js';
 import { formatLocation } from '../errors.js';
-import { BUILT_IN_DEFAULTS, createShowValue, evaluatePolicy, resolveArgPath } from './evaluate.js';
-import type { CompiledRule, Condition, PolicyDefaults, PolicyModel } from './evaluate.js';
-import { compileMatcher, type MatcherContext } from './matchers.js';
-import { locate, policyError, problemAt, problemsFromZod } from './problems.js';
-import type { PolicyErrorCode, Problem, YamlPath, YamlSource } from './problems.js';
+import { compileRule, createFileContext, isMapping } from './compile-rule.js';
+import type { FileRule, PendingRegexCheck, RuleIdSite } from './compile-rule.js';
+import { BUILT_IN_DEFAULTS, createShowValue, evaluatePolicy } from './evaluate.js';
+import type { CompiledRule, PolicyDefaults, PolicyModel } from './evaluate.js';
+import { locate, policyError, policyIssueMessage, problemsFromZod } from './problems.js';
+import type { Problem, YamlPath, YamlSource } from './problems.js';
 import { BUILT_IN_REDACT_KEYS } from './redaction.js';
-import { buildSafeRegex, type RegexCheckCache } from './regex-safety.js';
-import { policyFileSchema, ruleSchema } from './schema.js';
-import type { MatchInput, PolicyFileInput, RuleInput } from './schema.js';
-import type { CompiledPolicy, RedactionSettings } from './types.js';
+import { checkRegexSafety, type RegexCheckCache } from './regex-safety.js';
+import { RULE_ID_PATTERN, policyFileSchema } from './schema.js';
+import type { PolicyFileInput } from './schema.js';
+import type { CompiledPolicy, PolicyRuleSummary, RedactionSettings } from './types.js';
 
 /** One policy file's name (used in messages and, by base name, in the version) and its text. */
 export interface PolicySource {
@@ -55,126 +56,33 @@ type TopLevel = Omit<PolicyFileInput, 'rules'> & { rules?: unknown[] };
 interface FileParts {
   source: YamlSource;
   top: TopLevel;
-  rules: Array<Omit<CompiledRule, 'action'> & { action?: CompiledRule['action'] }>;
+  rules: FileRule[];
   patterns: RegExp[];
 }
 
-/** Collects one file's problems, and builds checked regexes that report at their YAML position. */
-interface FileContext extends MatcherContext {
-  source: YamlSource;
+const EXPECTED_FILE =
+  'expected a mapping with the key rules (a list of rules) and optionally defaults and redact';
+const NO_RULES_HINT = 'write rules: [] if this file deliberately has no rules';
+
+/** The result of one file: its parts when its top level is sound, and whatever was found wrong. */
+interface FileResult {
+  parts?: FileParts;
   problems: Problem[];
-  regex(source: string, flags: string, at: YamlPath, extraFlags?: string): RegExp | undefined;
+  ids: RuleIdSite[];
+  pending: PendingRegexCheck[];
 }
 
-function createFileContext(source: YamlSource, raw: unknown, cache?: RegexCheckCache): FileContext {
-  const problems: Problem[] = [];
-  const problem = (at: YamlPath, code: PolicyErrorCode, message: string) => {
-    problems.push(problemAt(source, raw, code, at, message));
-  };
-  return {
-    source,
-    problems,
-    problem,
-    regex(pattern, flags, at, extraFlags = '') {
-      const outcome = buildSafeRegex(pattern, flags, extraFlags, cache);
-      if (outcome.ok) return outcome.regex;
-      problem(at, outcome.code, outcome.message);
-      return undefined;
-    },
-  };
-}
-
-function globCondition(field: 'server' | 'tool', globs: string | string[]): Condition {
-  // `bash: true` lets `*` match any character (tool names may contain `/` or `.`); `dot` lets it match a leading dot.
-  const matchers = (Array.isArray(globs) ? globs : [globs]).map((glob) => ({
-    glob,
-    isMatch: picomatch(glob, { bash: true, dot: true }),
-  }));
-  return (call) => {
-    const name = call[field];
-    const hit = matchers.find((m) => m.isMatch(name));
-    return hit ? `${field} "${name}" matches "${hit.glob}"` : null;
-  };
-}
-
-function compileMatch(match: MatchInput, base: YamlPath, ctx: FileContext): Condition[] | undefined {
-  const conditions: Condition[] = [];
-  let failed = false;
-  if (match.server !== undefined) conditions.push(globCondition('server', match.server));
-  if (match.tool !== undefined) conditions.push(globCondition('tool', match.tool));
-  for (const [hint, expected] of Object.entries(match.annotations ?? {})) {
-    if (expected === undefined) continue;
-    const key = hint as keyof NonNullable<MatchInput['annotations']>;
-    conditions.push((call) =>
-      call.annotations?.[key] === expected ? `annotation ${hint} is ${expected}` : null,
-    );
-  }
-  for (const [argPath, input] of Object.entries(match.args ?? {})) {
-    const matcher = compileMatcher(input, [...base, 'args', argPath], ctx);
-    if (!matcher) {
-      failed = true;
-      continue;
-    }
-    // `source|destination`: holds when it holds for any present path; when none is present, for an absent argument.
-    const alternatives = argPath
-      .split('|')
-      .map((alternative) => ({ label: alternative, segments: alternative.split('.') }));
-    conditions.push((_call, args, show) => {
-      let anyPresent = false;
-      for (const { label, segments } of alternatives) {
-        const { present, value } = resolveArgPath(args, segments);
-        if (!present) continue;
-        anyPresent = true;
-        const held = matcher.test(value, true);
-        if (held !== null) return `args.${label} ${show(value, segments)} ${held}`;
-      }
-      if (anyPresent) return null;
-      const held = matcher.test(undefined, false);
-      if (held === null) return null;
-      return held === 'is absent' ? `args.${argPath} is absent` : `args.${argPath} (absent): ${held}`;
-    });
-  }
-  return failed ? undefined : conditions;
-}
-
-function compileRule(
-  input: RuleInput,
-  at: YamlPath,
-  ctx: FileContext,
-): FileParts['rules'][number] | undefined {
-  const reviewers = [...new Set(input.reviewers ?? [])];
-  const quorum = input.quorum ?? 1;
-  if (reviewers.length > 0 && reviewers.every((r) => r.startsWith('user:')) && quorum > reviewers.length) {
-    ctx.problem(
-      [...at, 'quorum'],
-      'POLICY_INVALID',
-      `quorum ${quorum} can never be reached by ${reviewers.length} named reviewer(s); lower it or add reviewers`,
-    );
-  }
-  const conditions = compileMatch(input.match ?? {}, [...at, 'match'], ctx);
-  if (!conditions) return undefined;
-  const { line, column } = locate(ctx.source, at);
-  const rule: FileParts['rules'][number] = {
-    id: input.id,
-    file: ctx.source.file,
-    line: line ?? 1,
-    column: column ?? 1,
-    risk: input.risk,
-    reviewers,
-    quorum,
-    conditions,
-  };
-  if (input.action !== undefined) rule.action = input.action;
-  if (input.reason !== undefined) rule.reason = input.reason;
-  if (input.timeout !== undefined) rule.timeoutMs = input.timeout;
-  return rule;
-}
-
-/** Parses and compiles one file; returns its problems instead of throwing. */
-function compileFile(
-  policySource: PolicySource,
-  cache?: RegexCheckCache,
-): { parts?: FileParts; problems: Problem[] } {
+/**
+ * Parses and compiles one file; returns its problems instead of throwing. Regexes are built here but their safety
+ * check is left in `pending`, for one batch over every file.
+ *
+ * Security: a file that holds nothing (empty, only comments, `{}`, or `null`) is refused rather than read as "no
+ * rules": an editor that truncates the file while saving, or a deploy that writes it half-way, would otherwise
+ * switch every deny rule off, and a hot reload would apply that. A file that says so, `rules: []`, is accepted, as
+ * is one with only `defaults` or `redact` (a base file of defaults, a shared list of redact patterns): both are
+ * written on purpose, and the rule count `warden policy check` prints shows what was loaded.
+ */
+function compileFile(policySource: PolicySource): FileResult {
   const lineCounter = new LineCounter();
   const doc = parseDocument(policySource.text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const source: YamlSource = { file: policySource.file, doc, lineCounter };
@@ -187,30 +95,48 @@ function compileFile(
         message: `invalid YAML: ${error.message.split('\n')[0]}`,
       };
     });
-    return { problems };
+    return { problems, ids: [], pending: [] };
   }
-  const raw: unknown = doc.toJS() ?? {};
-  const ctx = createFileContext(source, raw, cache);
-  if (typeof raw !== 'object' || Array.isArray(raw)) {
+  const raw: unknown = doc.toJS();
+  const ctx = createFileContext(source, raw);
+  const ids: RuleIdSite[] = [];
+  const result = (parts?: FileParts): FileResult => ({
+    ...(parts ? { parts } : {}),
+    problems: ctx.problems,
+    ids,
+    pending: ctx.pending,
+  });
+  if (doc.contents === null || raw === null || raw === undefined) {
+    const what =
+      doc.contents === null ? 'the file is empty (or holds only comments)' : 'the file holds only null';
+    ctx.problem([], 'POLICY_INVALID', `${what}: ${EXPECTED_FILE}; ${NO_RULES_HINT}`);
+    return result();
+  }
+  if (!isMapping(raw)) {
     ctx.problem([], 'POLICY_INVALID', 'a policy file is a mapping with the keys defaults, redact and rules');
-    return { problems: ctx.problems };
+    return result();
   }
-  const top = topLevelSchema.safeParse(raw);
+  if (Object.keys(raw).length === 0) {
+    ctx.problem([], 'POLICY_INVALID', `the file holds an empty mapping: ${EXPECTED_FILE}; ${NO_RULES_HINT}`);
+    return result();
+  }
+  let topInput: Record<string, unknown> = raw;
+  if (raw.rules === null) {
+    ctx.problem(['rules'], 'POLICY_INVALID', `expected a list of rules, got nothing; ${NO_RULES_HINT}`);
+    topInput = { ...raw, rules: [] };
+  }
+  const top = topLevelSchema.safeParse(topInput, { error: policyIssueMessage });
   if (!top.success) ctx.problems.push(...problemsFromZod(source, raw, top.error.issues));
   // Rules are checked even when the top level has problems, so one run reports everything.
-  const rawRules = (raw as { rules?: unknown }).rules;
   const rules: FileParts['rules'] = [];
-  (Array.isArray(rawRules) ? rawRules : []).forEach((rawRule, index) => {
+  (Array.isArray(raw.rules) ? raw.rules : []).forEach((rawRule: unknown, index) => {
     const at: YamlPath = ['rules', index];
-    const rule = ruleSchema.safeParse(rawRule);
-    if (!rule.success) {
-      ctx.problems.push(...problemsFromZod(source, raw, rule.error.issues, at));
-      return;
-    }
-    const compiled = compileRule(rule.data, at, ctx);
+    const id = isMapping(rawRule) ? rawRule.id : undefined;
+    if (typeof id === 'string' && RULE_ID_PATTERN.test(id)) ids.push({ id, location: locate(source, at) });
+    const compiled = compileRule(rawRule, at, ctx);
     if (compiled) rules.push(compiled);
   });
-  if (!top.success) return { problems: ctx.problems };
+  if (!top.success) return result();
   const parts: FileParts = { source, top: top.data, rules, patterns: [] };
   (top.data.redact?.patterns ?? []).forEach((pattern, index) => {
     const at: YamlPath = ['redact', 'patterns', index];
@@ -220,7 +146,7 @@ function compileFile(
         : ctx.regex(pattern.regex, pattern.flags ?? '', [...at, 'regex'], 'g');
     if (regex) parts.patterns.push(regex);
   });
-  return { parts, problems: ctx.problems };
+  return result(parts);
 }
 
 function mergeDefaults(files: readonly FileParts[]): PolicyDefaults {
@@ -255,38 +181,44 @@ const byPosition = (a: Problem, b: Problem) =>
 /**
  * Compiles policy sources into one CompiledPolicy. Every problem of every file is collected first; if there are
  * any, one WardenError (POLICY_PARSE / POLICY_INVALID / POLICY_UNSAFE_REGEX) lists them, one `file:line:column:`
- * line each, naming the rule. Regexes are checked for catastrophic backtracking here, never at evaluation.
+ * line each, naming the rule. Regexes are checked for catastrophic backtracking here (all of them in one batch,
+ * blocking until done), never at evaluation. A file that holds nothing is an error, not an empty policy (compileFile).
  */
 export function compilePolicySources(
   sources: readonly PolicySource[],
   options: CompileOptions = {},
 ): CompiledPolicy {
-  const problems: Problem[] = [];
-  const files: FileParts[] = [];
-  for (const source of sources) {
-    const result = compileFile(source, options.regexCache);
-    problems.push(...result.problems.sort(byPosition));
-    if (result.parts) files.push(result.parts);
-  }
+  const results = sources.map((source) => compileFile(source));
 
+  // Every regex of every file is checked in one batch (several at a time): see checkRegexSafety.
+  const pending = results.flatMap((result) => result.pending);
+  const verdicts = checkRegexSafety(pending, options.regexCache);
+  verdicts.forEach((verdict, index) => {
+    if (!verdict.safe) pending[index]!.report(verdict.code, verdict.message);
+  });
+
+  // Ids are compared across every rule written, valid or not: fixing one copy must not reveal a new problem.
   const seen = new Map<string, SourceLocation>();
-  for (const file of files) {
-    for (const rule of file.rules) {
-      const location: SourceLocation = { file: rule.file, line: rule.line, column: rule.column };
-      const first = seen.get(rule.id);
-      if (first) {
-        problems.push({
-          code: 'POLICY_INVALID',
-          location,
-          rule: `rule "${rule.id}"`,
-          message: `duplicate rule id "${rule.id}", first defined at ${formatLocation(first)}; ids must be unique across all loaded policy files`,
-        });
-      } else seen.set(rule.id, location);
+  for (const result of results) {
+    for (const { id, location } of result.ids) {
+      const first = seen.get(id);
+      if (!first) {
+        seen.set(id, location);
+        continue;
+      }
+      result.problems.push({
+        code: 'POLICY_INVALID',
+        location,
+        rule: `rule "${id}"`,
+        message: `duplicate rule id "${id}", first defined at ${formatLocation(first)}; ids must be unique across all loaded policy files`,
+      });
     }
   }
+  const problems = results.flatMap((result) => result.problems.sort(byPosition));
   options.regexCache?.flush?.();
   if (problems.length > 0) throw policyError(problems);
 
+  const files = results.flatMap((result) => (result.parts ? [result.parts] : []));
   const defaults = mergeDefaults(files);
   const redaction = mergeRedaction(files);
   const rules: CompiledRule[] = files.flatMap((file) =>
@@ -294,10 +226,15 @@ export function compilePolicySources(
   );
   const model: PolicyModel = { version: policyVersion(sources), rules, defaults, redaction };
   const show = createShowValue(redaction);
+  const summaries = rules.map(({ conditions: _conditions, ...rule }): PolicyRuleSummary => ({
+    ...rule,
+    reviewers: [...rule.reviewers],
+  }));
   return {
     version: model.version,
     files: sources.map((s) => s.file),
     ruleCount: rules.length,
+    rules: summaries,
     redaction,
     evaluate: (call) => evaluatePolicy(model, call, show),
   };

@@ -25,6 +25,12 @@ export function explainCall(policy: CompiledPolicy, call: PolicyCall): Explanati
   };
 }
 
+/** `1 rule in 1 file`, `3 rules in 2 files`: for every place that prints the size of a loaded policy. */
+export function formatRuleCount(ruleCount: number, fileCount: number): string {
+  const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+  return `${count(ruleCount, 'rule')} in ${count(fileCount, 'file')}`;
+}
+
 /** `15m`, `2h`, `30s`, `1500ms`. */
 export function formatDuration(ms: number): string {
   const units: Array<[string, number]> = [
@@ -59,9 +65,8 @@ export function formatExplanation(explanation: Explanation): string {
     const timeout = verdict.timeoutMs === undefined ? '' : `, timeout ${formatDuration(verdict.timeoutMs)}`;
     lines.push(`approval: ${who}, quorum ${verdict.quorum}${timeout}`);
   }
-  const fileCount = `${policy.files.length} file${policy.files.length === 1 ? '' : 's'}`;
   lines.push(
-    `policy:   version ${policy.version.slice(0, 12)} (${policy.ruleCount} rules in ${fileCount})`,
+    `policy:   version ${policy.version.slice(0, 12)} (${formatRuleCount(policy.ruleCount, policy.files.length)})`,
     '',
   );
   lines.push(

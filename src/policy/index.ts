@@ -2,12 +2,19 @@
 // Anything exported here is public API for the gateway and the CLI.
 export * from './types.js';
 export { compilePolicySources, policyVersion, type CompileOptions, type PolicySource } from './compile.js';
-export { loadPolicyFiles, readPolicySources } from './load.js';
+export {
+  loadPolicyFiles,
+  readPolicySources,
+  uniquePolicyPaths,
+  type LoadPolicyOptions,
+  type ReadPolicyOptions,
+} from './load.js';
 export { watchPolicyFiles, type PolicyWatcher, type WatchPolicyOptions } from './watch.js';
 export {
   explainCall,
   formatExplanation,
   formatDuration,
+  formatRuleCount,
   type Explanation,
   type ExplainedRule,
 } from './explain.js';
@@ -15,10 +22,14 @@ export { BUILT_IN_DEFAULTS, resolveArgPath, type PolicyDefaults } from './evalua
 export { BUILT_IN_REDACT_KEYS, BUILT_IN_REDACT_PATTERNS } from './redaction.js';
 export {
   buildSafeRegex,
+  checkRegexSafety,
+  compileRegex,
   regexCheckKey,
   REGEX_CHECK_TIMEOUT_MS,
   type RegexCheckCache,
   type RegexOutcome,
+  type RegexSafety,
+  type RegexSafetyRequest,
 } from './regex-safety.js';
 export { openRegexCheckCache } from './regex-cache.js';
 export { parseDuration, MAX_REGEX_LENGTH, MAX_TIMEOUT_MS } from './schema.js';

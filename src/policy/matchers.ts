@@ -1,7 +1,8 @@
 // Argument matchers: compiled once from the YAML form (`{ regex: '^/etc/', flags: i }`) into small closures that
 // evaluation only runs. Each matcher describes itself, so verdicts can say which condition held and why.
-import type { MatcherInput, OperatorsInput } from './schema.js';
+import { checkOperators, notAMatcherMessage } from './operators.js';
 import type { PolicyErrorCode, YamlPath } from './problems.js';
+import type { OperatorsInput } from './schema.js';
 
 /** A compiled matcher for one argument value. */
 export interface ValueMatcher {
@@ -13,7 +14,8 @@ export interface ValueMatcher {
 
 /** What the compiler needs from the caller: where to report problems, and how to build a checked regex. */
 export interface MatcherContext {
-  problem(path: YamlPath, code: PolicyErrorCode, message: string): void;
+  /** Reports a problem at `path`, or at the key `key` of the mapping there. */
+  problem(path: YamlPath, code: PolicyErrorCode, message: string, key?: string): void;
   /** A regex that passed the syntax and catastrophic-backtracking checks, or undefined (a problem was reported). */
   regex(source: string, flags: string, path: YamlPath): RegExp | undefined;
 }
@@ -152,59 +154,38 @@ function numericBounds(input: OperatorsInput): ValueMatcher | undefined {
   });
 }
 
-const CASE_OPERATORS = ['equals', 'oneOf', 'contains'] as const;
-
-/** Combinations the schema cannot express: each is reported at the operator that does not fit. */
-function checkCombinations(input: OperatorsInput, path: YamlPath, ctx: MatcherContext): void {
-  const keys = Object.keys(input);
-  if (keys.length === 0) {
-    ctx.problem(path, 'POLICY_INVALID', 'an operator object needs at least one operator (equals, regex, …)');
-  }
-  if (input.ignoreCase !== undefined && !CASE_OPERATORS.some((op) => op in input)) {
-    ctx.problem(
-      [...path, 'ignoreCase'],
-      'POLICY_INVALID',
-      'ignoreCase applies to equals, oneOf and contains; for regex use flags: i',
-    );
-  }
-  if (input.flags !== undefined && input.regex === undefined) {
-    ctx.problem([...path, 'flags'], 'POLICY_INVALID', 'flags apply to regex; add regex or remove flags');
-  }
-  if (input.exists === false && keys.some((key) => key !== 'exists')) {
-    ctx.problem(
-      [...path, 'exists'],
-      'POLICY_INVALID',
-      'exists: false cannot be combined with other operators (an absent argument has no value to compare)',
-    );
-  }
-}
-
 function compileOperators(
-  input: OperatorsInput,
+  input: Record<string, unknown>,
   path: YamlPath,
   ctx: MatcherContext,
 ): ValueMatcher | undefined {
-  checkCombinations(input, path, ctx);
-  let failed = Object.keys(input).length === 0;
-  const nested = (value: MatcherInput, at: YamlPath): ValueMatcher | undefined => {
+  const checked = checkOperators(input, path, (at, message, key) =>
+    ctx.problem(at, 'POLICY_INVALID', message, key),
+  );
+  let failed = !checked.ok;
+  // Only operators whose values have the right type are read below; the others were reported.
+  const op = Object.fromEntries(
+    Object.entries(input).filter(([key]) => checked.valid.has(key)),
+  ) as OperatorsInput;
+  const nested = (value: unknown, at: YamlPath): ValueMatcher | undefined => {
     const compiled = compileMatcher(value, at, ctx);
     if (!compiled) failed = true;
     return compiled;
   };
   const present = (matchers: Array<ValueMatcher | undefined>) =>
     matchers.filter((m): m is ValueMatcher => m !== undefined);
-  const ignoreCase = input.ignoreCase === true;
+  const ignoreCase = op.ignoreCase === true;
   const note = ignoreCase ? ' (ignoring case)' : '';
   const matchers: ValueMatcher[] = [];
 
-  if ('equals' in input) {
-    const expected = input.equals;
+  if ('equals' in op) {
+    const expected = op.equals;
     matchers.push(
       simple(`equals ${showConstant(expected)}${note}`, (v, p) => p && jsonEqual(v, expected, ignoreCase)),
     );
   }
-  if (input.oneOf !== undefined) {
-    const options = input.oneOf;
+  if (op.oneOf !== undefined) {
+    const options = op.oneOf;
     matchers.push(
       simple(
         `is one of ${showConstant(options)}${note}`,
@@ -212,48 +193,58 @@ function compileOperators(
       ),
     );
   }
-  if (input.regex !== undefined) {
-    const regex = ctx.regex(input.regex, input.flags ?? '', [...path, 'regex']);
+  if (op.regex !== undefined) {
+    const regex = ctx.regex(op.regex, op.flags ?? '', [...path, 'regex']);
     // Security: built without g/y, so test() keeps no state between calls.
     if (regex)
       matchers.push(simple(`matches ${regex}`, (v, p) => p && typeof v === 'string' && regex.test(v)));
     else failed = true;
   }
-  if ('contains' in input) matchers.push(contains(input.contains, ignoreCase, note));
-  const bounds = numericBounds(input);
+  if ('contains' in op) matchers.push(contains(op.contains, ignoreCase, note));
+  const bounds = numericBounds(op);
   if (bounds) matchers.push(bounds);
-  if (input.exists !== undefined) {
-    const wanted = input.exists;
+  if (op.exists !== undefined) {
+    const wanted = op.exists;
     matchers.push(simple(wanted ? 'exists' : 'is absent', (_v, p) => p === wanted));
   }
-  if (input.not !== undefined) {
-    const inner = nested(input.not, [...path, 'not']);
+  if ('not' in op) {
+    const inner = nested(op.not, [...path, 'not']);
     if (inner) matchers.push(not(inner));
   }
-  if (input.any !== undefined) {
-    matchers.push(anyOf(present(input.any.map((m, i) => nested(m, [...path, 'any', i])))));
+  if (op.any !== undefined) {
+    matchers.push(anyOf(present(op.any.map((m, i) => nested(m, [...path, 'any', i])))));
   }
-  if (input.all !== undefined) {
-    matchers.push(allOf(present(input.all.map((m, i) => nested(m, [...path, 'all', i])))));
+  if (op.all !== undefined) {
+    matchers.push(allOf(present(op.all.map((m, i) => nested(m, [...path, 'all', i])))));
   }
-  if (input.anyItem !== undefined) {
-    const inner = nested(input.anyItem, [...path, 'anyItem']);
+  if ('anyItem' in op) {
+    const inner = nested(op.anyItem, [...path, 'anyItem']);
     if (inner) matchers.push(anyItem(inner));
   }
   return failed ? undefined : allOf(matchers);
 }
 
 /**
- * Compiles one matcher. A scalar is shorthand for `equals`; an object's operators are ANDed. Returns undefined when
- * a problem was reported through `ctx` (the caller collects every problem before failing).
+ * Checks and compiles one matcher as written in YAML. A scalar is shorthand for `equals`; a mapping's operators are
+ * ANDed. Returns undefined when a problem was reported through `ctx`; every problem is reported (the caller
+ * collects them all before failing).
  */
 export function compileMatcher(
-  input: MatcherInput,
+  input: unknown,
   path: YamlPath,
   ctx: MatcherContext,
 ): ValueMatcher | undefined {
-  if (input === null || typeof input !== 'object') {
+  if (
+    input === null ||
+    typeof input === 'string' ||
+    typeof input === 'number' ||
+    typeof input === 'boolean'
+  ) {
     return simple(`equals ${showConstant(input)}`, (v, p) => p && v === input);
   }
-  return compileOperators(input, path, ctx);
+  if (typeof input !== 'object' || Array.isArray(input)) {
+    ctx.problem(path, 'POLICY_INVALID', notAMatcherMessage(input, path));
+    return undefined;
+  }
+  return compileOperators(input as Record<string, unknown>, path, ctx);
 }

@@ -159,6 +159,77 @@ function describeType(value: unknown): string {
   return `${typeof value} ${JSON.stringify(value)}`;
 }
 
+const MAX_SHOWN_VALUE = 40;
+
+/** A value as the operator wrote it, for `got …`: `"abc"`, `5`, `true`, `null`, `a list`, `a mapping`. */
+export function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (Array.isArray(value)) return value.length === 0 ? 'an empty list' : 'a list';
+  if (value !== null && typeof value === 'object') return 'a mapping';
+  const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  return shown.length > MAX_SHOWN_VALUE ? `${shown.slice(0, MAX_SHOWN_VALUE)}…` : shown;
+}
+
+/** zod's names for types, as an operator reads them. */
+const TYPE_NAMES: Record<string, string> = {
+  array: 'a list',
+  object: 'a mapping',
+  record: 'a mapping',
+  string: 'a string',
+  number: 'a number',
+  int: 'a whole number',
+  boolean: 'true or false',
+  null: 'null',
+};
+
+function typeName(expected: string): string {
+  return TYPE_NAMES[expected] ?? expected;
+}
+
+function sizeRule(
+  issue: { origin: string; inclusive?: boolean },
+  bound: number | bigint,
+  least: boolean,
+): string {
+  const exact = issue.inclusive !== false;
+  if (issue.origin === 'string') {
+    if (least && Number(bound) === 1 && exact) return 'must not be empty';
+    return `must be ${least ? 'at least' : 'at most'} ${exact ? bound : Number(bound) + (least ? 1 : -1)} characters long`;
+  }
+  if (issue.origin === 'array' || issue.origin === 'set') {
+    if (least && Number(bound) === 1 && exact) return 'must list at least one item';
+    return `must list ${least ? 'at least' : 'at most'} ${exact ? bound : Number(bound) + (least ? 1 : -1)} items`;
+  }
+  const relation = least ? (exact ? 'at least' : 'greater than') : exact ? 'at most' : 'less than';
+  return `must be ${relation} ${bound}`;
+}
+
+/**
+ * Wording for the zod issues the policy schemas leave to zod's defaults (`Too small: expected number to be >0`,
+ * `Invalid key in record`), passed as the per-parse error map: messages written in a schema still win.
+ */
+export function policyIssueMessage(issue: z.core.$ZodRawIssue): string | undefined {
+  const got = `got ${describeValue(issue.input)}`;
+  switch (issue.code) {
+    case 'invalid_type':
+      return `expected ${typeName(issue.expected)}, ${got}`;
+    case 'too_small':
+      return `${sizeRule(issue, issue.minimum, true)}, ${got}`;
+    case 'too_big':
+      return `${sizeRule(issue, issue.maximum, false)}, ${got}`;
+    case 'invalid_format':
+      return `is not in the expected format (${issue.format}), ${got}`;
+    case 'invalid_key':
+      return `has a key that is not allowed here: ${describeValue(issue.input)}`;
+    case 'invalid_union':
+      return `is not one of the accepted forms, ${got}`;
+    case 'not_multiple_of':
+      return `must be a multiple of ${issue.divisor}, ${got}`;
+    default:
+      return undefined;
+  }
+}
+
 /** Turns zod issues (paths relative to `base`) into located Problems, one per unknown key. */
 export function problemsFromZod(
   source: YamlSource,
@@ -185,7 +256,7 @@ export function problemsFromZod(
       );
       problems.push(problem);
     } else if (issue.code === 'invalid_type') {
-      const message = `expected ${issue.expected === 'array' ? 'a list' : issue.expected}, got ${describeType(value)}`;
+      const message = `expected ${typeName(issue.expected)}, got ${describeType(value)}`;
       problems.push(problemAt(source, raw, 'POLICY_INVALID', path, message));
     } else if (issue.code === 'invalid_value') {
       const expected = issue.values.map((v) => String(v)).join(', ');

@@ -3,7 +3,7 @@
 // gateway. recheck proves a pattern linear (or finds an attack string) once, at load; evaluation then trusts it.
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { checkSync } from 'recheck';
+import { recheckBatchSync, type RecheckOutcome, type RecheckRequest } from './recheck-batch.js';
 
 /** How long recheck may think about one pattern. A pattern it cannot clear in time is refused (fail closed). */
 export const REGEX_CHECK_TIMEOUT_MS = 5_000;
@@ -32,51 +32,57 @@ export type RegexOutcome =
   | { ok: true; regex: RegExp }
   | { ok: false; code: 'POLICY_INVALID' | 'POLICY_UNSAFE_REGEX'; message: string };
 
+/** A pattern (with its flags) to check for catastrophic backtracking. */
+export type RegexSafetyRequest = RecheckRequest;
+
+/** Whether a pattern was proven free of catastrophic backtracking; if not, why, worded for the operator. */
+export type RegexSafety =
+  { safe: true } | { safe: false; code: 'POLICY_INVALID' | 'POLICY_UNSAFE_REGEX'; message: string };
+
 /**
- * Compiles `source` with `flags` and checks it with recheck. `extraFlags` are added to the built RegExp only (the
- * redactor needs `g` for replace-all; it does not change backtracking). Patterns found safe are added to `cache` and
- * not checked again. Never throws: problems come back as data.
+ * Compiles `source` with `flags` + `extraFlags`, checking the syntax only. `extraFlags` are added to the built RegExp
+ * (the redactor needs `g` for replace-all; it does not change backtracking). Never throws.
  */
-export function buildSafeRegex(
-  source: string,
-  flags: string,
-  extraFlags = '',
-  cache?: RegexCheckCache,
-): RegexOutcome {
-  const shown = `/${source}/${flags}`;
-  let regex: RegExp;
+export function compileRegex(source: string, flags: string, extraFlags = ''): RegexOutcome {
   try {
-    regex = new RegExp(source, flags + extraFlags);
+    return { ok: true, regex: new RegExp(source, flags + extraFlags) };
   } catch (cause) {
     return {
       ok: false,
       code: 'POLICY_INVALID',
-      message: `invalid regex ${shown}: ${(cause as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /, '')}`,
+      message: `invalid regex /${source}/${flags}: ${(cause as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /, '')}`,
     };
   }
-  const key = cache ? regexCheckKey(source, flags) : '';
-  if (cache?.has(key)) return { ok: true, regex };
-  const display = new RegExp(source, flags).toString();
-  let diagnostics: ReturnType<typeof checkSync>;
+}
+
+function display(source: string, flags: string): string {
   try {
-    diagnostics = checkSync(source, flags, { timeout: REGEX_CHECK_TIMEOUT_MS });
-  } catch (cause) {
+    return new RegExp(source, flags).toString();
+  } catch {
+    return `/${source}/${flags}`;
+  }
+}
+
+/** recheck's answer for one pattern, as a verdict the operator can act on. */
+function verdictOf(request: RegexSafetyRequest, outcome: RecheckOutcome): RegexSafety {
+  const shown = display(request.source, request.flags);
+  if ('error' in outcome) {
     return {
-      ok: false,
+      safe: false,
       code: 'POLICY_UNSAFE_REGEX',
-      message: `regex ${display} could not be checked for catastrophic backtracking (${(cause as Error).message}); Warden refuses regexes it cannot check`,
+      message: `regex ${shown} could not be checked for catastrophic backtracking (${outcome.error}); Warden refuses regexes it cannot check`,
     };
   }
+  const diagnostics = outcome.diagnostics;
   switch (diagnostics.status) {
     case 'safe':
-      cache?.add(key);
-      return { ok: true, regex };
+      return { safe: true };
     case 'vulnerable':
       return {
-        ok: false,
+        safe: false,
         code: 'POLICY_UNSAFE_REGEX',
         message:
-          `regex ${display} can backtrack catastrophically (${diagnostics.complexity.type} time; attack string ` +
+          `regex ${shown} can backtrack catastrophically (${diagnostics.complexity.type} time; attack string ` +
           `${diagnostics.attack.pattern}); rewrite it without nested or overlapping repetition, e.g. (a+)+ → a+`,
       };
     default: {
@@ -88,10 +94,53 @@ export function buildSafeRegex(
             ? `${error.kind}: ${error.message}`
             : error.kind;
       return {
-        ok: false,
+        safe: false,
         code: error.kind === 'invalid' ? 'POLICY_INVALID' : 'POLICY_UNSAFE_REGEX',
-        message: `regex ${display} could not be proven safe from catastrophic backtracking (${detail}); simplify it`,
+        message: `regex ${shown} could not be proven safe from catastrophic backtracking (${detail}); simplify it`,
       };
     }
   }
+}
+
+/**
+ * Checks many patterns for catastrophic backtracking, in one batch: patterns in `cache` are trusted, the same
+ * pattern is checked once, and the rest go to recheck several at a time (recheckBatchSync). Returns one verdict per
+ * request, in order; patterns proven safe are added to `cache`. Anything recheck cannot decide is not safe (fail
+ * closed). Blocks until done; never throws.
+ */
+export function checkRegexSafety(
+  requests: readonly RegexSafetyRequest[],
+  cache?: RegexCheckCache,
+): RegexSafety[] {
+  const keys = requests.map((request) => regexCheckKey(request.source, request.flags));
+  const toCheck = new Map<string, RegexSafetyRequest>();
+  requests.forEach((request, index) => {
+    const key = keys[index]!;
+    if (!cache?.has(key) && !toCheck.has(key)) toCheck.set(key, request);
+  });
+  const outcomes = recheckBatchSync([...toCheck.values()], { timeoutMs: REGEX_CHECK_TIMEOUT_MS });
+  const verdicts = new Map<string, RegexSafety>();
+  [...toCheck].forEach(([key, request], index) => {
+    const verdict = verdictOf(request, outcomes[index] ?? { error: 'no answer' });
+    verdicts.set(key, verdict);
+    if (verdict.safe) cache?.add(key);
+  });
+  return keys.map((key) => verdicts.get(key) ?? { safe: true });
+}
+
+/**
+ * Compiles `source` with `flags` and checks it with recheck (compileRegex, then checkRegexSafety for one pattern).
+ * Patterns found safe are added to `cache` and not checked again. Never throws: problems come back as data. To
+ * check many patterns, prefer checkRegexSafety: one batch is much faster than one call each.
+ */
+export function buildSafeRegex(
+  source: string,
+  flags: string,
+  extraFlags = '',
+  cache?: RegexCheckCache,
+): RegexOutcome {
+  const built = compileRegex(source, flags, extraFlags);
+  if (!built.ok) return built;
+  const [verdict] = checkRegexSafety([{ source, flags }], cache);
+  return !verdict || verdict.safe ? built : { ok: false, code: verdict.code, message: verdict.message };
 }

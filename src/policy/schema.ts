@@ -1,5 +1,6 @@
 // The policy file format as zod schemas: the shape an operator writes, validated strictly (unknown keys are errors).
-// Cross-field checks that need the compiled value (regex syntax, ReDoS, operator combinations) live in compile.ts.
+// Argument matchers are checked by operators.ts (value types, operator combinations); regex syntax and ReDoS by
+// regex-safety.ts, from compile.ts.
 import { z } from 'zod';
 import { ACTIONS, RISKS } from './types.js';
 
@@ -38,11 +39,14 @@ const globsSchema = z.union([globSchema, z.array(globSchema).min(1, 'must list a
   error: () => 'expected a glob (`write_*`) or a list of globs (`[read_*, list_*]`)',
 });
 
-const scalarSchema = z.union([z.string(), z.number(), z.boolean(), z.null()]);
-
 /** Input form of an argument matcher: a scalar (shorthand for `equals`) or an object of operators, ANDed. */
 export type MatcherInput = string | number | boolean | null | OperatorsInput;
 
+/**
+ * The operators, as matchers.ts reads them once operators.ts has checked each value's type. They are checked by hand
+ * rather than by a zod union: a union can only say "none of the shapes fit", where an operator wants to hear
+ * `args.size.gt: expected a number, got "abc"` at the value that is wrong, next to every other problem of the rule.
+ */
 export interface OperatorsInput {
   equals?: unknown;
   oneOf?: unknown[];
@@ -60,37 +64,6 @@ export interface OperatorsInput {
   all?: MatcherInput[];
   anyItem?: MatcherInput;
 }
-
-const operatorsSchema: z.ZodType<OperatorsInput> = z.strictObject({
-  equals: z.unknown().optional(),
-  oneOf: z.array(z.unknown()).min(1, 'must list at least one value').optional(),
-  regex: regexSource.optional(),
-  flags: regexFlags.optional(),
-  contains: z.unknown().optional(),
-  ignoreCase: z.boolean().optional(),
-  gt: z.number().optional(),
-  gte: z.number().optional(),
-  lt: z.number().optional(),
-  lte: z.number().optional(),
-  exists: z.boolean().optional(),
-  get not() {
-    return matcherSchema.optional();
-  },
-  get any() {
-    return z.array(matcherSchema).min(1, 'must list at least one matcher').optional();
-  },
-  get all() {
-    return z.array(matcherSchema).min(1, 'must list at least one matcher').optional();
-  },
-  get anyItem() {
-    return matcherSchema.optional();
-  },
-});
-
-export const matcherSchema: z.ZodType<MatcherInput> = z.union([scalarSchema, operatorsSchema], {
-  error: () =>
-    'expected a value (string, number, boolean, null) or an object of operators such as { regex: ... }; for a list of accepted values write oneOf: [...]',
-});
 
 /** Operator names, for "unknown operator" messages. */
 export const OPERATOR_KEYS = [
@@ -118,30 +91,39 @@ export const annotationsMatchSchema = z.strictObject({
   openWorldHint: z.boolean().optional(),
 });
 
-/** A dotted path into the arguments (`path`, `options.mode`, `items.0.name`), or alternatives: `sql|query`. */
-const argPathSchema = z
-  .string()
-  .regex(
-    /^[^.|]+(\.[^.|]+)*(\|[^.|]+(\.[^.|]+)*)*$/,
-    'argument paths are dot-separated names (a.b.0.c), alternatives separated by | (sql|query)',
-  );
+/**
+ * A dotted path into the arguments (`path`, `options.mode`, `items.0.name`), or alternatives: `sql|query`. Checked
+ * by compile-rule.ts (with the matchers), so a bad path is reported at its key next to the rule's other problems.
+ */
+export const ARG_PATH_PATTERN = /^[^.|]+(\.[^.|]+)*(\|[^.|]+(\.[^.|]+)*)*$/;
+export const ARG_PATH_RULE =
+  'argument paths are dot-separated names (a.b.0.c), alternatives separated by | (sql|query)';
 
 export const matchSchema = z.strictObject({
   server: globsSchema.optional(),
   tool: globsSchema.optional(),
   annotations: annotationsMatchSchema.optional(),
-  args: z.record(argPathSchema, matcherSchema).optional(),
+  // Keys and matchers are checked by compile.ts / matchers.ts, each problem at its own key or value.
+  args: z.record(z.string(), z.unknown()).optional(),
 });
 
 const DURATION_HINT = 'expected a duration such as 30s, 15m, 2h, 1d, or a number of milliseconds';
 
-/** `30s`, `15m`, `2h`, `1d`, `500ms`, or a number of milliseconds. */
+/** `30s`, `15m`, `2h`, `1d`, `500ms`, or a number of milliseconds; at most MAX_TIMEOUT_MS. */
 export const timeoutSchema = z
-  .union([z.number().int().positive(), z.string().regex(/^\d+(ms|s|m|h|d)$/, DURATION_HINT)], {
-    error: () => DURATION_HINT,
-  })
-  .transform(parseDuration)
-  .refine((ms) => ms > 0 && ms <= MAX_TIMEOUT_MS, 'must be between 1 ms and 7 days');
+  .union([z.number(), z.string()], { error: () => DURATION_HINT })
+  .transform((value, ctx) => {
+    const ms = parseDuration(value);
+    let problem: string | undefined;
+    if (Number.isNaN(ms)) problem = DURATION_HINT;
+    else if (!Number.isInteger(ms)) problem = `expected a whole number of milliseconds, got ${value}`;
+    else if (ms <= 0 || ms > MAX_TIMEOUT_MS) {
+      problem = `must be between 1 ms and 7 days, got ${typeof value === 'string' ? value : `${value} ms`}`;
+    }
+    if (problem === undefined) return ms;
+    ctx.addIssue({ code: 'custom', message: problem });
+    return z.NEVER;
+  });
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 

@@ -71,12 +71,33 @@ export interface RedactionSettings {
   patterns: RegExp[];
 }
 
+/**
+ * One loaded rule, without its conditions: what tools that check a policy against its surroundings need (does each
+ * rule that asks for approval name reviewers the config knows?). `action` is the effective one (the rule's, else
+ * the defaults' action for its risk).
+ */
+export interface PolicyRuleSummary {
+  id: string;
+  file: string;
+  line: number;
+  column: number;
+  risk: Risk;
+  action: Action;
+  reason?: string;
+  /** `user:<id>` / `group:<name>` specs as written (duplicates removed); empty means the config's default reviewers. */
+  reviewers: string[];
+  quorum: number;
+  timeoutMs?: number;
+}
+
 /** A loaded, compiled set of policy files. Evaluation only looks things up: no parsing, no regex building. */
 export interface CompiledPolicy {
   /** sha256 (hex) over the files' names and texts, in order. */
   version: string;
   files: string[];
   ruleCount: number;
+  /** Every rule, in evaluation order (added for `warden policy check --config`'s reviewer checks). */
+  rules: readonly PolicyRuleSummary[];
   redaction: RedactionSettings;
   evaluate(call: PolicyCall): PolicyVerdict;
 }

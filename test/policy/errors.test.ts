@@ -1,9 +1,9 @@
 // Load errors: every problem names file:line:column (of the offending key or value), the rule, and what to do.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { compilePolicySources, loadPolicyFiles } from '../../src/policy/index.js';
+import { compilePolicySources, loadPolicyFiles, uniquePolicyPaths } from '../../src/policy/index.js';
 import { compile, policyErrorOf, yaml } from './helpers.js';
 
 const errorOf = (text: string, file = 'policies/sql.yaml') => policyErrorOf(() => compile(text, file));
@@ -30,9 +30,46 @@ describe('YAML and shape', () => {
     );
   });
 
-  test('an empty file (or only comments) is a valid policy with no rules', () => {
-    expect(compile('').ruleCount).toBe(0);
-    expect(compile('# nothing yet\n').ruleCount).toBe(0);
+  // Security: a truncated save must not load as "no rules" (every deny rule off).
+  test('refuses a file that holds nothing (empty, only comments, {} or null), saying what is expected', () => {
+    const expected =
+      'expected a mapping with the key rules (a list of rules) and optionally defaults and redact; write rules: [] if this file deliberately has no rules';
+    for (const text of ['', '\n\n', '# nothing yet\n# more\n']) {
+      const error = errorOf(text);
+      expect(error.code).toBe('POLICY_INVALID');
+      expect(error.message).toBe(
+        `policies/sql.yaml:1:1: the file is empty (or holds only comments): ${expected}`,
+      );
+      expect(error.location).toEqual({ file: 'policies/sql.yaml', line: 1, column: 1 });
+    }
+    expect(errorOf('{}\n').message).toBe(
+      `policies/sql.yaml:1:1: the file holds an empty mapping: ${expected}`,
+    );
+    expect(errorOf('# header\n~\n').message).toBe(
+      `policies/sql.yaml:2:1: the file holds only null: ${expected}`,
+    );
+  });
+
+  test('an empty file among good ones fails the whole set', () => {
+    const error = policyErrorOf(() =>
+      compilePolicySources([
+        { file: 'a.yaml', text: yaml('rules:', '  - id: deny-all', '    risk: critical') },
+        { file: 'b.yaml', text: '' },
+      ]),
+    );
+    expect(error.message).toMatch(/^b\.yaml:1:1: the file is empty/);
+  });
+
+  test('accepts rules: [] and a file of only defaults or redact: both are written on purpose', () => {
+    expect(compile('rules: []\n').ruleCount).toBe(0);
+    expect(compile(yaml('defaults:', '  risk: high')).ruleCount).toBe(0);
+    expect(compile(yaml('redact:', '  keys: [pin]')).redaction.keys).toContain('pin');
+  });
+
+  test('`rules:` with nothing after it says to write rules: []', () => {
+    expect(errorOf(yaml('# rules come later', 'rules:')).message).toBe(
+      'policies/sql.yaml:2:7: rules: expected a list of rules, got nothing; write rules: [] if this file deliberately has no rules',
+    );
   });
 });
 
@@ -124,6 +161,61 @@ describe('bad values', () => {
     );
   });
 
+  test('a wrongly typed operator value is named with what it needs and what it got, at the value', () => {
+    const error = errorOf(
+      yaml(
+        'rules:',
+        '  - id: r',
+        '    match:',
+        '      args:',
+        '        a: { gt: abc }',
+        '        b: { lte: "10" }',
+        '        c: { regex: 5 }',
+        '        d: { exists: maybe }',
+        '        e: { oneOf: foo }',
+        '        f: { anyItem: [] }',
+        '        g: { flags: 1, regex: x }',
+        '        h: { ignoreCase: "true", equals: x }',
+        '        i: { any: { regex: x } }',
+        '        j: { all: [] }',
+        '        k: { oneOf: [] }',
+        '    risk: low',
+      ),
+    );
+    expect(error.code).toBe('POLICY_INVALID');
+    expect(error.message.split('\n').slice(1)).toEqual([
+      '  policies/sql.yaml:5:18: rule "r": args.a.gt: expected a number, got "abc"',
+      '  policies/sql.yaml:6:19: rule "r": args.b.lte: expected a number, got "10" (a string; write 10 without quotes)',
+      '  policies/sql.yaml:7:21: rule "r": args.c.regex: expected a regex as a string, e.g. \'^/etc/\', got 5',
+      '  policies/sql.yaml:8:22: rule "r": args.d.exists: expected true or false, got "maybe"',
+      '  policies/sql.yaml:9:21: rule "r": args.e.oneOf: expected a list of values, got "foo"; for a single value write equals: instead',
+      '  policies/sql.yaml:10:23: rule "r": args.f.anyItem: expected a value (string, number, boolean, null) or a mapping of operators such as { regex: ... }, got an empty list; anyItem takes one matcher that is tried on every item, e.g. anyItem: { oneOf: [...] }',
+      '  policies/sql.yaml:11:21: rule "r": args.g.flags: expected regex flags as a string, e.g. i, got 1',
+      '  policies/sql.yaml:12:26: rule "r": args.h.ignoreCase: expected true or false, got "true" (a string; write true without quotes)',
+      '  policies/sql.yaml:13:19: rule "r": args.i.any: expected a list of matchers, e.g. [{ regex: ... }, { equals: ... }], got a mapping',
+      '  policies/sql.yaml:14:19: rule "r": args.j.all: must list at least one matcher',
+      '  policies/sql.yaml:15:21: rule "r": args.k.oneOf: must list at least one value',
+    ]);
+  });
+
+  test('a list under not, or in any, gets the hint that fits where it stands', () => {
+    const error = errorOf(
+      yaml(
+        'rules:',
+        '  - id: r',
+        '    match:',
+        '      args:',
+        '        a: { not: [x, y] }',
+        '        b: { any: [[x]] }',
+        '    risk: low',
+      ),
+    );
+    expect(error.message.split('\n').slice(1)).toEqual([
+      '  policies/sql.yaml:5:19: rule "r": args.a.not: expected a value (string, number, boolean, null) or a mapping of operators such as { regex: ... }, got a list; to refuse several values write not: { oneOf: [...] }',
+      '  policies/sql.yaml:6:20: rule "r": args.b.any.0: expected a value (string, number, boolean, null) or a mapping of operators such as { regex: ... }, got a list; for a list of accepted values write { oneOf: [...] }',
+    ]);
+  });
+
   test('bad durations, reviewers and quorums', () => {
     const error = errorOf(
       yaml(
@@ -138,12 +230,24 @@ describe('bad values', () => {
         '    risk: high',
         '    reviewers: [user:a]',
         '    quorum: 2',
+        '  - id: r4',
+        '    risk: high',
+        '    timeout: 0',
+        '  - id: r5',
+        '    risk: high',
+        '    timeout: 8d',
+        '    quorum: 1.5',
+        '    reason: ""',
       ),
     );
     expect(error.message.split('\n').slice(1)).toEqual([
       '  policies/sql.yaml:4:14: rule "r1": timeout: expected a duration such as 30s, 15m, 2h, 1d, or a number of milliseconds',
       '  policies/sql.yaml:7:17: rule "r2": reviewers.0: reviewers are written user:<id> or group:<name>',
       '  policies/sql.yaml:11:13: rule "r3": quorum: quorum 2 can never be reached by 1 named reviewer(s); lower it or add reviewers',
+      '  policies/sql.yaml:14:14: rule "r4": timeout: must be between 1 ms and 7 days, got 0 ms',
+      '  policies/sql.yaml:17:14: rule "r5": timeout: must be between 1 ms and 7 days, got 8d',
+      '  policies/sql.yaml:18:13: rule "r5": quorum: expected a whole number, got number 1.5',
+      '  policies/sql.yaml:19:13: rule "r5": reason: must not be empty, got ""',
     ]);
   });
 
@@ -165,7 +269,7 @@ describe('bad values', () => {
       '  policies/sql.yaml:5:36: rule "r": args.a.ignoreCase: ignoreCase applies to equals, oneOf and contains; for regex use flags: i',
       '  policies/sql.yaml:6:32: rule "r": args.b.flags: flags apply to regex; add regex or remove flags',
       '  policies/sql.yaml:7:22: rule "r": args.c.exists: exists: false cannot be combined with other operators (an absent argument has no value to compare)',
-      '  policies/sql.yaml:8:12: rule "r": args.d: an operator object needs at least one operator (equals, regex, …)',
+      '  policies/sql.yaml:8:12: rule "r": args.d: an operator mapping needs at least one operator (equals, regex, …)',
     ]);
   });
 
@@ -183,6 +287,66 @@ describe('bad values', () => {
       '  b.yaml:2:9: defaults.risk: expected one of: low, medium, high, critical; got string "meh"',
     ]);
     expect(error.location).toEqual({ file: 'a.yaml', line: 3, column: 11 });
+  });
+});
+
+describe('every problem of a rule is reported, not only the first kind', () => {
+  test('type errors do not hide empty operator mappings, flags without regex, misplaced ignoreCase or bad keys', () => {
+    const error = errorOf(
+      yaml(
+        'rules:',
+        '  - id: r',
+        '    match:',
+        '      args:',
+        '        x: { gt: abc }',
+        '        w: {}',
+        '        g: { flags: i }',
+        '        h: { regex: x, ignoreCase: true }',
+        '        "a|": 1',
+        '        n: { not: { regexx: y } }',
+        '    risk: severe',
+        '    timeout: 0',
+      ),
+    );
+    expect(error.message.split('\n')[0]).toBe('8 problems in policy files:');
+    expect(error.message.split('\n').slice(1)).toEqual([
+      '  policies/sql.yaml:5:18: rule "r": args.x.gt: expected a number, got "abc"',
+      '  policies/sql.yaml:6:12: rule "r": args.w: an operator mapping needs at least one operator (equals, regex, …)',
+      '  policies/sql.yaml:7:21: rule "r": args.g.flags: flags apply to regex; add regex or remove flags',
+      '  policies/sql.yaml:8:36: rule "r": args.h.ignoreCase: ignoreCase applies to equals, oneOf and contains; for regex use flags: i',
+      '  policies/sql.yaml:9:9: rule "r": args: invalid argument path "a|": argument paths are dot-separated names (a.b.0.c), alternatives separated by | (sql|query)',
+      '  policies/sql.yaml:10:21: rule "r": args.n.not: unknown operator "regexx" (did you mean "regex"? expected one of: equals, oneOf, regex, flags, contains, ignoreCase, gt, gte, lt, lte, exists, not, any, all, anyItem)',
+      '  policies/sql.yaml:11:11: rule "r": risk: expected one of: low, medium, high, critical; got string "severe"',
+      '  policies/sql.yaml:12:14: rule "r": timeout: must be between 1 ms and 7 days, got 0 ms',
+    ]);
+  });
+
+  test('a regex is checked for backtracking even when the rest of its rule is wrong', () => {
+    const error = errorOf(
+      yaml('rules:', '  - id: r', '    match:', "      args: { q: { regex: '(a+)+$' } }", '    risk: severe'),
+    );
+    expect(error.code).toBe('POLICY_INVALID'); // the gravest kind present
+    expect(error.message).toContain(
+      'policies/sql.yaml:4:27: rule "r": args.q.regex: regex /(a+)+$/ can backtrack',
+    );
+    expect(error.message).toContain('policies/sql.yaml:5:11: rule "r": risk: expected one of');
+  });
+
+  test('a duplicate id is reported when either copy is invalid', () => {
+    for (const [first, second] of [
+      ['    risk: severe', '    risk: low'],
+      ['    risk: low', '    risk: severe'],
+    ]) {
+      const error = policyErrorOf(() =>
+        compilePolicySources([
+          { file: 'a.yaml', text: yaml('rules:', '  - id: shared', first!) },
+          { file: 'b.yaml', text: yaml('rules:', '  - id: shared', second!) },
+        ]),
+      );
+      expect(error.message).toContain(
+        'b.yaml:2:5: rule "shared": duplicate rule id "shared", first defined at a.yaml:2:5',
+      );
+    }
   });
 });
 
@@ -302,6 +466,31 @@ describe('reading files', () => {
       ].join('\n'),
     );
     expect(loadPolicyFiles([good]).ruleCount).toBe(1);
+  });
+
+  test('a file listed twice (by any spelling, or through a symlink) is loaded once', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'warden-policy-'));
+    const file = path.join(dir, 'p.yaml');
+    writeFileSync(file, yaml('rules:', '  - id: r', '    risk: low'));
+    const link = path.join(dir, 'link.yaml');
+    symlinkSync(file, link);
+    const spelled = path.join(dir, '.', 'sub', '..', 'p.yaml');
+    const policy = loadPolicyFiles([file, spelled, link, file]);
+    expect(policy.ruleCount).toBe(1);
+    expect(policy.files).toEqual([file]);
+    expect(uniquePolicyPaths([link, file, path.join(dir, 'missing.yaml')])).toEqual([
+      link,
+      path.join(dir, 'missing.yaml'),
+    ]);
+  });
+
+  test('the "cannot read" hint names where the path was given', () => {
+    const error = policyErrorOf(() =>
+      loadPolicyFiles(['nosuch.yaml'], { pathHint: 'check the path given on the command line' }),
+    );
+    expect(error.message).toBe(
+      'nosuch.yaml: cannot read policy file (ENOENT); check the path given on the command line',
+    );
   });
 
   test('errors from files on disk name the path as given', () => {

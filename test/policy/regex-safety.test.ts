@@ -7,12 +7,14 @@ import { describe, expect, test } from 'vitest';
 import {
   BUILT_IN_REDACT_PATTERNS,
   buildSafeRegex,
+  checkRegexSafety,
   compilePolicySources,
   openRegexCheckCache,
   regexCheckKey,
 } from '../../src/policy/index.js';
+import { SMALL_BATCH, recheckBatchSync } from '../../src/policy/recheck-batch.js';
 import { createLogger } from '../../src/log.js';
-import { yaml } from './helpers.js';
+import { policyErrorOf, yaml } from './helpers.js';
 
 describe('buildSafeRegex', () => {
   test('returns a working regex for a safe pattern, with extra flags only on the built regex', () => {
@@ -25,6 +27,67 @@ describe('buildSafeRegex', () => {
     expect(buildSafeRegex('(a|a)*b', '')).toMatchObject({ ok: false, code: 'POLICY_UNSAFE_REGEX' });
     expect(buildSafeRegex('a+b', '')).toMatchObject({ ok: false, code: 'POLICY_UNSAFE_REGEX' });
     expect(buildSafeRegex('[', '')).toMatchObject({ ok: false, code: 'POLICY_INVALID' });
+  });
+});
+
+describe('checking many patterns in one batch', () => {
+  const patterns = [
+    { source: '^tok-[a-z]+\\d{2,4}$', flags: '' },
+    { source: '(a+)+$', flags: '' },
+    { source: '\\s*,\\s*$', flags: '' },
+    { source: '^(prod|production)$', flags: 'i' },
+  ];
+
+  test('gives recheck’s own verdicts, in request order', () => {
+    const outcomes = recheckBatchSync(patterns, { timeoutMs: 10_000, minBatch: 1 });
+    const statuses = outcomes.map((o) => ('diagnostics' in o ? o.diagnostics.status : o.error));
+    expect(statuses).toEqual(patterns.map(({ source, flags }) => checkSync(source, flags).status));
+    expect(statuses).toEqual(['safe', 'vulnerable', 'vulnerable', 'safe']);
+  });
+
+  test('a pattern recheck cannot clear in time is not safe (fail closed)', () => {
+    const outcomes = recheckBatchSync([{ source: '^(a|b|ab)*c[a-z0-9]{3,40}(x|y)+$', flags: '' }], {
+      timeoutMs: 1,
+      minBatch: 1,
+    });
+    expect(outcomes).toMatchObject([{ diagnostics: { status: 'unknown', error: { kind: 'timeout' } } }]);
+  });
+
+  test('a policy with many regexes reports each unsafe one at its place, and caches the safe ones', () => {
+    const count = SMALL_BATCH + 4;
+    const lines = ['rules:'];
+    for (let i = 0; i < count; i++) {
+      const regex = i === 3 ? '(a+)+$' : i === count - 1 ? '(x|x)*y' : `^tok${i}-[a-z]+\\d{2,4}$`;
+      lines.push(`  - id: r${i}`, '    match:', `      args: { q: { regex: '${regex}' } }`, '    risk: high');
+    }
+    const cache = new Set<string>();
+    const error = policyErrorOf(() =>
+      compilePolicySources([{ file: 'many.yaml', text: yaml(...lines) }], { regexCache: cache }),
+    );
+    expect(error.code).toBe('POLICY_UNSAFE_REGEX');
+    expect(error.message.split('\n').map((line) => line.split(' can backtrack')[0])).toEqual([
+      '2 problems in policy files:',
+      '  many.yaml:16:27: rule "r3": args.q.regex: regex /(a+)+$/',
+      `  many.yaml:${4 * count}:27: rule "r${count - 1}": args.q.regex: regex /(x|x)*y/`,
+    ]);
+    expect(cache.size).toBe(count - 2);
+    expect(cache.has(regexCheckKey('^tok0-[a-z]+\\d{2,4}$', ''))).toBe(true);
+  });
+
+  test('the same pattern gets one verdict per request; cached patterns are trusted', () => {
+    const trusted = new Set([regexCheckKey('(a+)+$', '')]);
+    const verdicts = checkRegexSafety(
+      [
+        { source: '(a+)+$', flags: '' },
+        { source: '(b+)+$', flags: '' },
+        { source: '(b+)+$', flags: '' },
+        { source: '^ok$', flags: '' },
+      ],
+      trusted,
+    );
+    expect(verdicts.map((v) => v.safe)).toEqual([true, false, false, true]);
+    expect(trusted.has(regexCheckKey('^ok$', ''))).toBe(true);
+    expect(trusted.has(regexCheckKey('(b+)+$', ''))).toBe(false);
   });
 });
 

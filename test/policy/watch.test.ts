@@ -101,6 +101,31 @@ describe('watchPolicyFiles', () => {
     if (fixed.kind === 'reload') expect(fixed.policy.evaluate(call('write_file')).risk).toBe('low');
   });
 
+  // Security: an editor that truncates the file before writing it must not switch every rule off in between.
+  test('a file truncated to nothing (or to comments) is an error, not a policy with 0 rules', async () => {
+    const file = tempPolicy(ruleText('critical'));
+    const watch = startWatching([file]);
+    watcher = watch.watcher;
+
+    writeFileSync(file, '');
+    const emptied = await watch.next();
+    expect(emptied.kind).toBe('error');
+    if (emptied.kind !== 'error') return;
+    expect((emptied.error as WardenError).code).toBe('POLICY_INVALID');
+    expect(emptied.error.message).toBe(
+      `${file}:1:1: the file is empty (or holds only comments): expected a mapping with the key rules (a list of rules) and optionally defaults and redact; write rules: [] if this file deliberately has no rules`,
+    );
+
+    writeFileSync(file, '# being edited\n');
+    const commented = await watch.next();
+    expect(commented.kind).toBe('error');
+
+    writeFileSync(file, ruleText('high'));
+    const saved = await watch.next();
+    expect(saved.kind).toBe('reload');
+    if (saved.kind === 'reload') expect(saved.policy.ruleCount).toBe(1);
+  });
+
   test('sees editors that save by renaming a temporary file over the original', async () => {
     const file = tempPolicy(ruleText('high'));
     const watch = startWatching([file]);
