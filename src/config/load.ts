@@ -22,7 +22,8 @@ export interface ParseConfigOptions {
   /**
    * false for commands that never start the servers (audit, requests, policy, review): a server whose `${VAR}` is not
    * set in this environment (an API token the auditor does not have) is kept by name, disabled, with the reference as
-   * literal text (left out when that makes it invalid), instead of failing the whole file. Default true.
+   * literal text (left out when that makes it invalid), instead of failing the whole file. Default true. A server
+   * with `disabled: true` is always treated so.
    */
   serversNeeded?: boolean;
 }
@@ -278,9 +279,24 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv, options: Parse
   const envProblems: Problem[] = [];
   const unresolvedServers = new Set<string>();
   const serversKey = aliased ? 'mcpServers' : 'servers';
+  const rawServers = raw[serversKey];
+  // A server the operator disabled is never started: its missing secrets are no reason to refuse the file.
+  const isDisabled = (name: string) => {
+    const entry =
+      rawServers !== null && typeof rawServers === 'object'
+        ? (rawServers as Record<string, unknown>)[name]
+        : undefined;
+    return (
+      entry !== null && typeof entry === 'object' && (entry as Record<string, unknown>).disabled === true
+    );
+  };
   const interpolated = interpolateValue(raw, env, [], (keyPath, message) => {
     const [section, server] = keyPath;
-    if (options.serversNeeded === false && section === serversKey && typeof server === 'string') {
+    if (
+      section === serversKey &&
+      typeof server === 'string' &&
+      (options.serversNeeded === false || isDisabled(server))
+    ) {
       unresolvedServers.add(server);
       return;
     }

@@ -257,6 +257,25 @@ describe('parseConfig', () => {
     expect(parseError(text).code).toBe('CONFIG_ENV_MISSING');
   });
 
+  it('does not need the secrets of a disabled server, even to serve', () => {
+    const config = parseConfig(
+      yaml(
+        'principal: alice',
+        'policies: [p.yaml]',
+        'servers:',
+        '  github:',
+        '    url: https://api.githubcopilot.com/mcp/',
+        '    headers: { Authorization: "Bearer ${GITHUB_TOKEN}" }',
+        '    disabled: true',
+        '  fs: { command: npx }',
+      ),
+      {},
+      OPTIONS,
+    );
+    expect(config.servers.github).toMatchObject({ disabled: true });
+    expect(config.servers.fs).toMatchObject({ command: 'npx' });
+  });
+
   it('uses ${VAR:-default} when the variable is unset or empty, and $${ for a literal ${', () => {
     const config = parseConfig(
       yaml(
