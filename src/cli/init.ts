@@ -171,7 +171,7 @@ function claudeCodeServersElsewhere(
     ...Object.keys(record(record(here).mcpServers)),
   ];
   if (names.length === 0) return undefined;
-  return `${userFile} also lists servers Claude Code uses here (${names.join(', ')}); they do not go through Warden until you run warden init --from ${userFile} as well.`;
+  return `${userFile} also lists servers Claude Code uses here (${names.join(', ')}); they do not go through Warden. To route them too, copy their entries into the servers of this warden.yaml and remove them from Claude Code (claude mcp remove NAME), rather than running warden init on that file as well: a second "warden" entry would shadow this one.`;
 }
 
 async function runInit(options: InitOptions, io: InitCommandIo): Promise<void> {

@@ -207,7 +207,7 @@ describe('warden init', () => {
     const result = await runInit(['--output', path.join(dir, 'warden.yaml')]);
     expect(result.stdout).toContain(`paste this into ${path.join(dir, 'project', '.mcp.json')}`);
     expect(result.stdout).toContain(
-      `- ${path.join(dir, 'home', '.claude.json')} also lists servers Claude Code uses here (mine, here); they do not go through Warden until you run warden init --from ${path.join(dir, 'home', '.claude.json')} as well.`,
+      `- ${path.join(dir, 'home', '.claude.json')} also lists servers Claude Code uses here (mine, here); they do not go through Warden. To route them too, copy their entries into the servers of this warden.yaml and remove them from Claude Code (claude mcp remove NAME), rather than running warden init on that file as well: a second "warden" entry would shadow this one.`,
     );
   });
 
