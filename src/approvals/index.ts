@@ -21,5 +21,6 @@ export type { ResolvedReviewers, ReviewerSettings } from './identity.js';
 export { MAX_TEXT_CHARS, checkAnswer, checkDecision, expiryReason } from './decision-rules.js';
 export type { DecisionRefusal } from './decision-rules.js';
 export { formatDuration } from './duration.js';
+export { GATEWAY_HEARTBEAT_MS, GATEWAY_STALE_MS, processAlive } from './gateway-liveness.js';
 export { APPROVAL_STATUSES } from './types.js';
 export type * from './types.js';

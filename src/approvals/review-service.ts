@@ -11,6 +11,7 @@ import type { WardenConfig } from '../config/schema.js';
 import { errorMessage } from '../errors.js';
 import { SILENT_LOGGER, type Logger } from '../log.js';
 import { openApprovalBroker, type ApprovalBroker, type AuditSink } from './broker.js';
+import { GATEWAY_HEARTBEAT_MS, GATEWAY_STALE_MS, processAlive } from './gateway-liveness.js';
 import { httpApiChannel, type ApprovalChannel, type ChannelFactory, type ChannelNotice } from './channel.js';
 import { createBearerAuthenticator } from './http/auth.js';
 import { healthRoute } from './http/routes.js';
@@ -100,6 +101,7 @@ export class ReviewService {
   private readonly stopping = new AbortController();
   private timer: NodeJS.Timeout | undefined;
   private lastHeartbeat = 0;
+  private lastOrphanCheck = 0;
   private closing: Promise<void> | undefined;
 
   private constructor(instanceId: string, parts: Parts, options: ReviewServiceOptions) {
@@ -223,12 +225,29 @@ export class ReviewService {
     this.lastHeartbeat = now;
   }
 
+  /**
+   * Requests of gateways that died, found while no new gateway starts (which also looks): abandoned, so reviewers stop
+   * seeing calls that can never run. Checked about as often as gateways beat.
+   */
+  private abandonOrphans(): void {
+    const now = Date.now();
+    if (now - this.lastOrphanCheck < GATEWAY_HEARTBEAT_MS) return;
+    this.lastOrphanCheck = now;
+    const abandoned = this.broker.abandonOrphans(processAlive, { staleAfterMs: GATEWAY_STALE_MS });
+    if (abandoned.length > 0) {
+      this.logger.warn(
+        `abandoned ${abandoned.length} request(s) of gateways that are gone: ${abandoned.join(', ')}`,
+      );
+    }
+  }
+
   /** One pass: heartbeat, expire, notify new requests, update changed ones. Errors are logged; the loop goes on. */
   private tick(): void {
     if (this.closed) return;
     try {
       this.heartbeat();
       this.broker.sweepExpired();
+      this.abandonOrphans();
       const pending = this.broker.list({ status: 'pending', limit: PENDING_SCAN_LIMIT });
       const seen = new Set<string>();
       for (const request of pending) {

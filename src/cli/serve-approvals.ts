@@ -1,28 +1,22 @@
 // The approvals side of `warden serve`: the broker on the shared database, this session's registration and
 // heartbeat, clean-up after gateways that died, the gate that parks calls, and optionally the review service in-process.
-import { openApprovalBroker, reviewersFromConfig } from '../approvals/index.js';
+import {
+  GATEWAY_HEARTBEAT_MS,
+  GATEWAY_STALE_MS,
+  openApprovalBroker,
+  processAlive,
+  reviewersFromConfig,
+} from '../approvals/index.js';
 import { startReviewService, type ReviewService } from '../approvals/review-service.js';
 import type { AuditStore } from '../audit/index.js';
 import type { WardenConfig } from '../config/schema.js';
 import { ApprovalGate } from '../gateway/approval-gate.js';
 import type { Logger } from '../log.js';
 
-const GATEWAY_HEARTBEAT_MS = 5_000;
-
 export interface ApprovalsRuntime {
   /** Undefined when no reviewers are configured: calls that need approval then fail closed. */
   gate: ApprovalGate | undefined;
   close(): Promise<void>;
-}
-
-/** True while a process with this pid exists (EPERM means it exists but is not ours). */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export async function startApprovals(options: {
@@ -44,7 +38,10 @@ export async function startApprovals(options: {
     logger,
   });
   broker.registerGateway(sessionId, process.pid);
-  const abandoned = broker.abandonOrphans(isAlive);
+  // A request of another session under this very pid belongs to an earlier incarnation (a container restarted).
+  const abandoned = broker.abandonOrphans((pid) => pid !== process.pid && processAlive(pid), {
+    staleAfterMs: GATEWAY_STALE_MS,
+  });
   if (abandoned.length > 0) {
     logger.warn(
       `marked ${abandoned.length} request(s) of gateways that died as abandoned: ${abandoned.join(', ')}`,

@@ -1,10 +1,11 @@
 // Several processes on one database: gateways and the review service each have their own connection and see each
 // other's changes; a gateway's requests die with it; gateways can tell whether a review service is alive.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { describe, expect, test } from 'vitest';
 import { START, useBrokers, viaToken } from './helpers.js';
 import { APPROVALS_SCHEMA_VERSION } from '../../src/approvals/store-schema.js';
+import { processAlive } from '../../src/approvals/gateway-liveness.js';
 
 const open = useBrokers();
 
@@ -165,6 +166,36 @@ describe('gateway sessions', () => {
     t.create('from-dead-child', { gatewayPid: child.pid! });
     t.create('from-this-process', { gatewayPid: process.pid });
     expect(t.broker.abandonOrphans(isAlive)).toEqual(['from-dead-child']);
+  });
+});
+
+describe('processAlive', () => {
+  test('is true for this process, false for a finished child and for a zombie nobody reaped', async () => {
+    expect(processAlive(process.pid)).toBe(true);
+    const finished = spawnSync(process.execPath, ['-e', '0']);
+    expect(processAlive(finished.pid!)).toBe(false);
+    if (process.platform !== 'linux') return;
+    // `sleep 0` exits at once; its parent becomes `sleep 5`, which never reaps it: a zombie, as a SIGKILLed gateway
+    // stays until its parent (the MCP client) waits for it.
+    const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 5'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    try {
+      const zombie = Number(
+        await new Promise<string>((resolve) => parent.stdout!.once('data', (d) => resolve(String(d)))),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      let signalled = true;
+      try {
+        process.kill(zombie, 0);
+      } catch {
+        signalled = false;
+      }
+      expect(signalled).toBe(true);
+      expect(processAlive(zombie)).toBe(false);
+    } finally {
+      parent.kill();
+    }
   });
 });
 

@@ -397,6 +397,22 @@ describe('approvals end to end', () => {
     }
   });
 
+  it('has the review service abandon a killed gateway’s request even when no gateway starts again', async () => {
+    setup = await startApprovalSetup();
+    const call = heldCall('fx__echo', { text: 'orphan' });
+    call.catch(() => undefined);
+    const pending = await setup.pendingFor('fx__echo');
+    process.kill(setup.warden.transport.pid!, 'SIGKILL');
+    await waitFor(
+      async () =>
+        (await setup!.api('GET', `/api/requests/${pending.id}`, TOKENS.bob)).json?.request?.status ===
+        'abandoned',
+      15_000,
+      'the review service to abandon the request',
+    );
+    expect(downstreamCalls(setup.statePath, 'echo')).toHaveLength(0);
+  });
+
   it('fails closed when no review service is running', async () => {
     setup = await startApprovalSetup();
     await setup.review.stop();
