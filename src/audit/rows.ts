@@ -7,6 +7,7 @@ import type { AuditEvent, RequestStatus, RequestSummary } from './types.js';
 export const REQUEST_STATUSES: readonly RequestStatus[] = [
   'denied',
   'invalid',
+  'unavailable',
   'ok',
   'tool_error',
   'failed',

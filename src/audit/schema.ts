@@ -109,7 +109,8 @@ export const MIGRATIONS: readonly string[] = [
   `
   -- 2: the requests view. A call whose approval ended without the call's own terminal event (its gateway stopped or
   -- died while it waited: approval.cancelled, approval.abandoned…) is denied, not pending forever; a call Warden
-  -- refused as bad input (call.rejected) is "invalid", so that "rejected" is not mistaken for a reviewer's
+  -- refused as bad input (call.rejected) is "invalid" ("unavailable" when its server was not running), so that
+  -- "rejected" is not mistaken for a reviewer's
   -- rejection; principal and agent come from whichever event the row is based on (a rejection carries them too).
   DROP VIEW requests;
   CREATE VIEW requests AS
@@ -140,7 +141,7 @@ export const MIGRATIONS: readonly string[] = [
     END AS decision,
     CASE t.type
       WHEN 'call.denied' THEN 'denied'
-      WHEN 'call.rejected' THEN 'invalid'
+      WHEN 'call.rejected' THEN CASE WHEN t.data ->> '$.unavailable' IS NULL THEN 'invalid' ELSE 'unavailable' END
       WHEN 'call.outcome' THEN COALESCE(t.data ->> '$.status', 'failed')
       ELSE CASE
         WHEN af.seq IS NOT NULL THEN 'denied'

@@ -10,7 +10,8 @@
  * - `call.intent` (before anything runs): `CallIntentData`
  * - `call.denied`: `{ reason, risk, action, rules }`
  * - `call.rejected` (bad input before policy: unknown tool, oversized arguments): `{ exposedName, reason, argsBytes?,
- *   principal, agent }` (the request's status is then `invalid`)
+ *   principal, agent, unavailable? }` (the request's status is then `invalid`, or `unavailable` when `unavailable` names
+ *   the configured server that was not running)
  * - `call.outcome`: `CallOutcomeData`
  */
 export type AuditEventType = string;
@@ -89,7 +90,8 @@ export interface AuditEvent extends AuditEventInput {
 }
 
 /** Where a request ended up, as the `requests` view computes it from its last terminal event. */
-export type RequestStatus = 'denied' | 'invalid' | CallOutcomeStatus | 'in_flight' | 'pending_approval';
+export type RequestStatus =
+  'denied' | 'invalid' | 'unavailable' | CallOutcomeStatus | 'in_flight' | 'pending_approval';
 
 /**
  * One tool call as an auditor sees it: a row of the `requests` view, camelCased. Fields that a request never reached

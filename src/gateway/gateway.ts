@@ -268,13 +268,16 @@ export class Gateway {
   }
 
   /** For a name no tool has: the configured server it would belong to, when that server is not running. */
-  private unavailable(exposedName: string): { unavailable?: string } {
+  private unavailable(exposedName: string): { unavailable?: { server: string; why: string } } {
     for (const connection of this.connections.values()) {
       if (connection.state === 'ready') continue;
       if (!exposedName.startsWith(`${sanitizeNamePart(connection.name)}${NAME_SEPARATOR}`)) continue;
       const why = connection.lastError ? `: ${connection.lastError}` : '';
       return {
-        unavailable: `its server "${connection.name}" is ${connection.state === 'starting' ? 'still starting' : `not running${why}`}`,
+        unavailable: {
+          server: connection.name,
+          why: `its server "${connection.name}" is ${connection.state === 'starting' ? 'still starting' : `not running${why}`}`,
+        },
       };
     }
     return {};

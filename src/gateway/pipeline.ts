@@ -66,8 +66,8 @@ export interface PipelineDeps {
 export interface CallRequest {
   exposedName: string;
   target: ToolTarget | undefined;
-  /** Without a target: why, when the name belongs to a configured server that is not running. */
-  unavailable?: string;
+  /** Without a target, when the name belongs to a configured server that is not running: which, and why. */
+  unavailable?: { server: string; why: string };
   args: unknown;
   /** `_meta` from the request (progress token included). */
   meta: Record<string, unknown> | undefined;
@@ -177,11 +177,15 @@ export function createCallPipeline(deps: PipelineDeps): (request: CallRequest) =
     const redact = redactor(policy);
 
     if (!request.target) {
-      const reason =
-        request.unavailable !== undefined
-          ? `no tool "${request.exposedName}" is available: ${request.unavailable}`
-          : `unknown tool "${request.exposedName}": Warden exposes tools as <server>__<tool>; list the tools again to see what is available`;
-      rejectCall(requestId, { exposedName: request.exposedName, reason });
+      const { unavailable } = request;
+      const reason = unavailable
+        ? `no tool "${request.exposedName}" is available: ${unavailable.why}`
+        : `unknown tool "${request.exposedName}": Warden exposes tools as <server>__<tool>; list the tools again to see what is available`;
+      rejectCall(requestId, {
+        exposedName: request.exposedName,
+        reason,
+        ...(unavailable ? { unavailable: unavailable.server } : {}),
+      });
       return errorResult(reason);
     }
     const target = request.target;

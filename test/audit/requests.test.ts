@@ -333,7 +333,7 @@ describe('listRequests filters', () => {
     expect(ids(store.listRequests({ status: 'denied' }))).toEqual(['req-shell']);
     expect(ids(store.listRequests({ status: 'in_flight' }))).toEqual(['req-git']);
     expect(() => store.listRequests({ status: 'approved' })).toThrow(
-      /status: expected one of denied, invalid, ok/,
+      /status: expected one of denied, invalid, unavailable, ok/,
     );
     store.close();
   });

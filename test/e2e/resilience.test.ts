@@ -4,6 +4,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { openAuditStore } from '../../src/audit/index.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { FIXTURE_SERVER, startWarden, tempDir, textOf, waitFor, type WardenHarness } from './harness.js';
 
@@ -69,7 +70,14 @@ describe('resilience against misbehaving downstream servers', () => {
     expect(rejected?.data).toMatchObject({
       exposedName: 'missing__read',
       principal: { id: expect.any(String) },
+      unavailable: 'missing',
     });
+    const store = openAuditStore(warden.dbPath, { readonly: true });
+    try {
+      expect(store.getRequest(rejected!.requestId!)?.summary.status).toBe('unavailable');
+    } finally {
+      store.close();
+    }
   });
 
   it('tolerates garbage on the downstream stdout and stderr noise', async () => {
