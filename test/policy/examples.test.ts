@@ -25,6 +25,20 @@ interface Case {
 }
 
 const c = (server: string, tool: string, args: Record<string, unknown>) => ({ server, tool, args });
+/** One case on one line: name, call, expected action, expected deciding rule. */
+const k = (name: string, call: PolicyCall, action: Action, rule: string): Case => ({
+  name,
+  call,
+  action,
+  rule,
+});
+const sql = (text: string) => c('db', 'query', { sql: text });
+const sh = (command: string) => c('sh', 'run_command', { command });
+const aws = (cli_command: string, tool = 'call_aws') => c('aws', tool, { cli_command });
+const gh = (tool: string, args: Record<string, unknown> = {}) =>
+  c('github', tool, { owner: 'o', repo: 'r', ...args });
+const ingress = (IpPermissions: unknown[]) =>
+  c('aws', 'authorize_security_group_ingress', { GroupId: 'sg-1', IpPermissions });
 
 const CASES: Record<string, Case[]> = {
   'default.yaml': [
@@ -58,6 +72,10 @@ const CASES: Record<string, Case[]> = {
       action: 'deny',
       rule: 'default-bulk-destruction',
     },
+    // Tool globs are case-sensitive, so each spelling is listed
+    k('PascalCase deletions', c('any', 'DeleteRecord', { id: 1 }), 'approve', 'default-delete-style-tools'),
+    k('kebab-case deletions', c('any', 'delete-record', { id: 1 }), 'approve', 'default-delete-style-tools'),
+    k('PascalCase bulk destruction', c('any', 'DeleteAllRecords', {}), 'deny', 'default-bulk-destruction'),
   ],
   'filesystem.yaml': [
     {
@@ -162,6 +180,62 @@ const CASES: Record<string, Case[]> = {
       action: 'deny',
       rule: 'fs-system-move',
     },
+    // Credentials the shell rules also refuse (kept in step with shell-credentials)
+    k(
+      'reading gh CLI tokens',
+      c('fs', 'read_text_file', { path: '/home/u/.config/gh/hosts.yml' }),
+      'deny',
+      'fs-credentials',
+    ),
+    k(
+      'reading kubeconfig',
+      c('fs', 'read_text_file', { path: '/home/u/.kube/config' }),
+      'deny',
+      'fs-credentials',
+    ),
+    k(
+      'reading a process environment',
+      c('fs', 'read_text_file', { path: '/proc/self/environ' }),
+      'deny',
+      'fs-credentials',
+    ),
+    k('reading /etc//shadow', c('fs', 'read_text_file', { path: '/etc//shadow' }), 'deny', 'fs-credentials'),
+    k('reading .envrc', c('fs', 'read_text_file', { path: '/home/u/app/.envrc' }), 'deny', 'fs-credentials'),
+    k(
+      'reading .ENV.local',
+      c('fs', 'read_text_file', { path: '/home/u/app/.ENV.local' }),
+      'deny',
+      'fs-credentials',
+    ),
+    k(
+      'a docker config among several files',
+      c('fs', 'read_multiple_files', { paths: ['/a', '/home/u/.docker/config.json'] }),
+      'deny',
+      'fs-credentials-many',
+    ),
+    // False positives that are fixed: templates and source files named after .env
+    k(
+      'reading .env.example',
+      c('fs', 'read_text_file', { path: '/home/u/app/.env.example' }),
+      'allow',
+      'fs-read',
+    ),
+    k('reading src/.env.ts', c('fs', 'read_text_file', { path: 'src/.env.ts' }), 'allow', 'fs-read'),
+    k(
+      'writing .env.example',
+      c('fs', 'write_file', { path: '/home/u/app/.env.example', content: 'A=' }),
+      'approve',
+      'fs-write-file',
+    ),
+    // System paths written oddly
+    k('reading //etc/hosts', c('fs', 'read_text_file', { path: '//etc/hosts' }), 'approve', 'fs-system-read'),
+    k('reading /proc', c('fs', 'read_text_file', { path: '/proc/cpuinfo' }), 'approve', 'fs-system-read'),
+    k(
+      'writing /./etc',
+      c('fs', 'write_file', { path: '/./etc/cron.d/x', content: '' }),
+      'deny',
+      'fs-system-write',
+    ),
   ],
   'sql.yaml': [
     {
@@ -177,9 +251,9 @@ const CASES: Record<string, Case[]> = {
       rule: 'sql-read',
     },
     {
-      name: 'INSERT',
+      name: 'INSERT (changed: was allowed, now every write needs approval)',
       call: c('db', 'write_query', { query: "INSERT INTO notes (body) VALUES ('hi')" }),
-      action: 'allow',
+      action: 'approve',
       rule: 'sql-insert',
     },
     {
@@ -242,6 +316,155 @@ const CASES: Record<string, Case[]> = {
       action: 'allow',
       rule: 'sql-read',
     },
+    // Clearly read-only statements
+    k('SELECT with a trailing semicolon', sql('select count(*) from users;'), 'allow', 'sql-read'),
+    k('quoted identifiers and $1', sql('SELECT * FROM `users` WHERE "name" = $1'), 'allow', 'sql-read'),
+    k(
+      'keywords inside string literals',
+      sql("SELECT * FROM tasks WHERE title = 'Call mom' AND note LIKE '%set into%'"),
+      'allow',
+      'sql-read',
+    ),
+    k('EXPLAIN ANALYZE SELECT', sql('EXPLAIN ANALYZE SELECT * FROM t'), 'allow', 'sql-read'),
+    k('SHOW CREATE TABLE', sql('SHOW CREATE TABLE users'), 'allow', 'sql-read'),
+    k('PRAGMA table_info', sql('PRAGMA table_info(users)'), 'allow', 'sql-read'),
+    // QA: unclassified SQL used to fall to the default (allow)
+    k('drop/**/table', sql('drop/**/table users'), 'approve', 'sql-schema-change'),
+    k('delete/**/from without WHERE', sql('delete/**/from users'), 'deny', 'sql-delete-without-where'),
+    k('alter/**/table', sql('alter/**/table x'), 'approve', 'sql-schema-change'),
+    k('DELETE users (SQL Server, no FROM)', sql('DELETE users'), 'deny', 'sql-delete-without-where'),
+    k('COPY … TO PROGRAM', sql("COPY users TO PROGRAM 'rm -rf /'"), 'deny', 'sql-server-command'),
+    k('xp_cmdshell', sql("EXEC xp_cmdshell 'dir'"), 'deny', 'sql-server-command'),
+    k('bare truncate', sql('truncate'), 'approve', 'sql-schema-change'),
+    k(
+      'SELECT … INTO OUTFILE',
+      sql("SELECT * FROM users INTO OUTFILE '/tmp/x'"),
+      'deny',
+      'sql-server-command',
+    ),
+    k('load_extension', sql("SELECT load_extension('/tmp/x.so')"), 'deny', 'sql-server-command'),
+    k('SELECT … INTO a new table', sql('SELECT * INTO backup FROM users'), 'approve', 'sql-unclassified'),
+    k(
+      'a SELECT calling pg_read_file',
+      sql("SELECT pg_read_file('/etc/passwd')"),
+      'approve',
+      'sql-unclassified',
+    ),
+    k('nextval changes a sequence', sql("SELECT nextval('s')"), 'approve', 'sql-unclassified'),
+    k('a statement no rule names', sql('VACUUM'), 'approve', 'sql-unclassified'),
+    k('CREATE TABLE', sql('CREATE TABLE t (id int)'), 'approve', 'sql-unclassified'),
+    k('a PRAGMA that writes', sql('PRAGMA journal_mode = WAL'), 'approve', 'sql-unclassified'),
+    k(
+      'SQL text that is not a string',
+      c('db', 'query', { sql: ['SELECT 1'] }),
+      'approve',
+      'sql-unclassified',
+    ),
+    k('a comment makes a SELECT not clearly read-only', sql('SELECT 1 -- hi'), 'approve', 'sql-unclassified'),
+    k('dollar quoting is never read-only', sql('SELECT $$x$$'), 'approve', 'sql-unclassified'),
+    k(
+      'a backslash-escaped quote cannot hide a DROP',
+      sql("SELECT 'a\\' ; DROP TABLE x; --'"),
+      'approve',
+      'sql-schema-change',
+    ),
+    k('two SELECTs are reviewed together', sql('SELECT 1; SELECT 2'), 'approve', 'sql-several-statements'),
+    k(
+      'a data-modifying CTE',
+      sql('WITH d AS (DELETE FROM users RETURNING *) SELECT * FROM d'),
+      'approve',
+      'sql-delete',
+    ),
+    k('WITH … INSERT', sql('WITH x AS (SELECT 1) INSERT INTO t SELECT * FROM x'), 'approve', 'sql-insert'),
+    k(
+      'EXPLAIN ANALYZE runs the DELETE',
+      sql('EXPLAIN ANALYZE DELETE FROM users WHERE id = 1'),
+      'approve',
+      'sql-delete',
+    ),
+    // QA: comments must not hide or fake a WHERE; each statement is judged on its own
+    k(
+      'WHERE only in a -- comment',
+      sql('delete from users -- where id=1'),
+      'deny',
+      'sql-delete-without-where',
+    ),
+    k(
+      'WHERE only in a /* */ comment',
+      sql('delete from users /* where id=1 */'),
+      'deny',
+      'sql-delete-without-where',
+    ),
+    k(
+      'UPDATE with WHERE only in a comment',
+      sql('update users set a = 1 -- where id = 1'),
+      'deny',
+      'sql-update-without-where',
+    ),
+    k(
+      'WHERE only in a string literal',
+      sql("update users set note = 'where'"),
+      'deny',
+      'sql-update-without-where',
+    ),
+    k(
+      'WHERE in another statement',
+      sql('DELETE FROM users; SELECT * FROM t WHERE id = 1'),
+      'deny',
+      'sql-delete-without-where',
+    ),
+    k(
+      'the second DELETE has no WHERE',
+      sql('DELETE FROM a WHERE id = 1; DELETE FROM b'),
+      'deny',
+      'sql-delete-without-where',
+    ),
+    k('DELETE after a SELECT', sql('SELECT 1; delete from users'), 'deny', 'sql-delete-without-where'),
+    k(
+      'a comment before the DELETE',
+      sql('/* cleanup */ DELETE FROM users'),
+      'deny',
+      'sql-delete-without-where',
+    ),
+    k(
+      'a line comment before the UPDATE',
+      sql('-- cleanup\nUPDATE users SET a = 1'),
+      'deny',
+      'sql-update-without-where',
+    ),
+    k(
+      'UPDATE … SET x = x - 1 without WHERE',
+      sql('UPDATE accounts SET balance = balance - 100'),
+      'deny',
+      'sql-update-without-where',
+    ),
+    k(
+      'UPDATE … SET x = x - 1 WHERE',
+      sql('UPDATE accounts SET balance = balance - 100 WHERE id = 1'),
+      'approve',
+      'sql-update',
+    ),
+    k(
+      '-- inside a string is not a comment',
+      sql("DELETE FROM t WHERE note = '-- x' AND id = 1"),
+      'approve',
+      'sql-delete',
+    ),
+    k(
+      'WHERE on the line after a comment',
+      sql('DELETE FROM t -- by id\nWHERE id = 1'),
+      'approve',
+      'sql-delete',
+    ),
+    // QA false positives: an upsert and a string that mentions UPDATE … SET are not UPDATEs without WHERE
+    k(
+      'ON CONFLICT DO UPDATE SET',
+      sql('INSERT INTO t VALUES (1) ON CONFLICT (id) DO UPDATE SET a = 1'),
+      'approve',
+      'sql-update',
+    ),
+    // Not allowed: the UPDATE … SET tripwire reads string literals too, so this needs approval (it is no longer denied)
+    k("SELECT 'update set' AS label", sql("SELECT 'update set' AS label"), 'approve', 'sql-update'),
   ],
   'shell.yaml': [
     {
@@ -334,6 +557,64 @@ const CASES: Record<string, Case[]> = {
       action: 'deny',
       rule: 'shell-credentials',
     },
+    k(
+      'git log with quoted options',
+      sh("git log --since=\"2 weeks ago\" --author='Jane Doe' --format='%h %s'"),
+      'allow',
+      'shell-read-only',
+    ),
+    k('date with a format', sh('date +%s'), 'allow', 'shell-read-only'),
+    k('cat .env.example', sh('cat .env.example'), 'allow', 'shell-read-only'),
+    k('cat src/.env.ts', sh('cat src/.env.ts'), 'allow', 'shell-read-only'),
+    k('cat a public key', sh('cat certs/server.pub'), 'allow', 'shell-read-only'),
+    // QA: the read-only list leaked credentials and allowed writes
+    k('cat ~/.kube/config', sh('cat ~/.kube/config'), 'deny', 'shell-credentials'),
+    k('cat ~/.docker/config.json', sh('cat ~/.docker/config.json'), 'deny', 'shell-credentials'),
+    k('cat ~/.npmrc', sh('cat ~/.npmrc'), 'deny', 'shell-credentials'),
+    k('cat gh hosts.yml', sh('cat ~/.config/gh/hosts.yml'), 'deny', 'shell-credentials'),
+    k('cat /proc/self/environ', sh('cat /proc/self/environ'), 'deny', 'shell-credentials'),
+    k('cat server.key', sh('cat server.key'), 'deny', 'shell-credentials'),
+    k('cat .ENV', sh('cat .ENV'), 'deny', 'shell-credentials'),
+    k('cat /etc//shadow', sh('cat /etc//shadow'), 'deny', 'shell-credentials'),
+    k('git show HEAD:.env', sh('git show HEAD:.env'), 'deny', 'shell-credentials'),
+    k('ls -la ~/.ssh', sh('ls -la ~/.ssh'), 'deny', 'shell-credentials'),
+    k('cat .env.local', sh('cat .env.local'), 'deny', 'shell-credentials'),
+    k('cp .env.example .env', sh('cp .env.example .env'), 'deny', 'shell-credentials'),
+    k('git log --output= writes a file', sh('git log --output=/home/u/.bashrc'), 'approve', 'shell-command'),
+    k('git diff --output= into /etc', sh('git diff --output=/etc/x'), 'deny', 'shell-system-write'),
+    k('date -s sets the clock', sh('date -s 2020-01-01'), 'approve', 'shell-command'),
+    // Anything the shell would expand is not read-only, so credential names cannot be disguised
+    k('a glob', sh('cat ~/.s*/id_*'), 'approve', 'shell-command'),
+    k('quotes glued inside a word', sh("cat ~/.s''sh/config"), 'approve', 'shell-command'),
+    k('a backslash', sh('cat ~/.s\\sh/config'), 'approve', 'shell-command'),
+    k('a variable', sh('cat $HOME/notes'), 'approve', 'shell-command'),
+    // QA false positives: these are no longer refused (grep, git rm and docker rm still need approval)
+    k('grep -i shutdown', sh('grep -i shutdown app.log'), 'approve', 'shell-command'),
+    k('git log --grep=reboot', sh('git log --grep=reboot'), 'allow', 'shell-read-only'),
+    k('echo su', sh('echo su'), 'allow', 'shell-read-only'),
+    k('git rm -r --cached', sh('git rm -r --cached node_modules'), 'approve', 'shell-command'),
+    k('docker rm -f', sh('docker rm -f web'), 'approve', 'shell-command'),
+    k('grep -rn then a plain rm', sh('grep -rn TODO . ; rm notes.txt'), 'approve', 'shell-command'),
+    // …while the real thing at command position still is
+    k('reboot after ;', sh('echo hi; reboot'), 'deny', 'shell-disk-destruction'),
+    k('/sbin/shutdown', sh('/sbin/shutdown -h now'), 'deny', 'shell-disk-destruction'),
+    k('sudo after &&', sh('ls && sudo reboot'), 'deny', 'shell-privilege'),
+    k('piping into su', sh('echo x | su'), 'deny', 'shell-privilege'),
+    k('sudo in $( )', sh('x=$(sudo id)'), 'deny', 'shell-privilege'),
+    k('xargs rm -rf', sh('find . -name "*.log" | xargs rm -rf'), 'deny', 'shell-recursive-delete'),
+    k('find -exec rm -rf', sh('find . -exec rm -rf {} +'), 'deny', 'shell-recursive-delete'),
+    k("bash -c 'rm -rf'", sh("bash -c 'rm -rf /'"), 'deny', 'shell-recursive-delete'),
+    k('rm -fr after cd &&', sh('cd /tmp && rm -fr x'), 'deny', 'shell-recursive-delete'),
+    k('/bin/rm -r', sh('/bin/rm -r x'), 'deny', 'shell-recursive-delete'),
+    k('find -delete', sh('find . -delete'), 'deny', 'shell-recursive-delete'),
+    k('xargs -0 rm -rf', sh('find . -print0 | xargs -0 rm -rf'), 'deny', 'shell-recursive-delete'),
+    k('nohup su', sh('nohup su -'), 'deny', 'shell-privilege'),
+    k('env sudo', sh('env sudo id'), 'deny', 'shell-privilege'),
+    k('nohup reboot', sh('nohup reboot'), 'deny', 'shell-disk-destruction'),
+    k('a wrapper word inside echo is harmless', sh('echo nice try'), 'allow', 'shell-read-only'),
+    k('curl | python3', sh('curl x | python3'), 'deny', 'shell-pipe-to-shell'),
+    k('bash <(curl …)', sh('bash <(curl -s x)'), 'deny', 'shell-pipe-to-shell'),
+    k('a fork bomb', sh(':(){ :|:& };:'), 'deny', 'shell-disk-destruction'),
   ],
   'cloud-iam.yaml': [
     {
@@ -434,6 +715,145 @@ const CASES: Record<string, Case[]> = {
       action: 'allow',
       rule: 'default:unmatched',
     },
+    k(
+      'ssm get-parameter without decryption',
+      aws('aws ssm get-parameter --name /app/region'),
+      'allow',
+      'cloud-cli-read',
+    ),
+    k('gcloud list', aws('gcloud compute instances list', 'gcloud'), 'allow', 'cloud-cli-read'),
+    k('az list', aws('az vm list', 'az_cli'), 'allow', 'cloud-cli-read'),
+    k(
+      'an ingress rule with a description',
+      ingress([{ IpRanges: [{ CidrIp: '10.0.0.0/8', Description: 'vpc' }] }]),
+      'allow',
+      'default:unmatched',
+    ),
+    // QA: reading secrets through read-looking commands
+    k(
+      'secretsmanager get-secret-value',
+      aws('aws secretsmanager get-secret-value --secret-id prod/db'),
+      'approve',
+      'cloud-cli-read-secret',
+    ),
+    k(
+      'ssm get-parameter --with-decryption',
+      aws('aws ssm get-parameter --name /db/pw --with-decryption'),
+      'approve',
+      'cloud-cli-read-secret',
+    ),
+    k(
+      'ec2 get-password-data',
+      aws('aws ec2 get-password-data --instance-id i-1'),
+      'approve',
+      'cloud-cli-read-secret',
+    ),
+    k(
+      'az storage account keys list',
+      aws('az storage account keys list -n x', 'az_cli'),
+      'approve',
+      'cloud-cli-read-secret',
+    ),
+    k(
+      'gcloud secrets versions access',
+      aws('gcloud secrets versions access latest --secret x', 'gcloud'),
+      'approve',
+      'cloud-cli-read-secret',
+    ),
+    // QA: operations no rule named used to fall to the default (allow)
+    k('kms decrypt', aws('aws kms decrypt --ciphertext-blob fileb://x'), 'approve', 'cloud-cli-read-secret'),
+    k(
+      'sts assume-role',
+      aws('aws sts assume-role --role-arn arn:aws:iam::1:role/admin --role-session-name x'),
+      'approve',
+      'cloud-cli-temporary-credentials',
+    ),
+    k(
+      'ssm send-command (with a read verb in its arguments)',
+      aws('aws ssm send-command --document-name AWS-RunShellScript --comment list'),
+      'approve',
+      'cloud-cli-remote-exec',
+    ),
+    k(
+      'gcloud compute ssh --command',
+      aws("gcloud compute ssh vm --command 'cat /etc/passwd'", 'run_gcloud_command'),
+      'approve',
+      'cloud-cli-remote-exec',
+    ),
+    k(
+      'upper-case AWS IAM CREATE-ACCESS-KEY',
+      aws('AWS IAM CREATE-ACCESS-KEY'),
+      'approve',
+      'cloud-cli-iam-grant',
+    ),
+    k('lambda invoke', aws('aws lambda invoke --function-name f out'), 'approve', 'cloud-cli-change'),
+    k('a read chained with rm', aws('aws ec2 describe-instances; rm -rf /'), 'approve', 'cloud-cli-change'),
+    k('no command line', c('aws', 'call_aws', {}), 'approve', 'cloud-cli-unclassified'),
+    k(
+      'an operation no rule names',
+      aws('aws ec2 monitor-instances --instance-ids i-1'),
+      'approve',
+      'cloud-cli-unclassified',
+    ),
+    // QA: API-style tools in both spellings
+    k('create_user', c('aws', 'create_user', { UserName: 'x' }), 'approve', 'cloud-iam-grant'),
+    k('CreateUser', c('aws', 'CreateUser', { UserName: 'x' }), 'approve', 'cloud-iam-grant'),
+    k(
+      'update_login_profile',
+      c('aws', 'update_login_profile', { UserName: 'x', Password: 'p' }),
+      'approve',
+      'cloud-access-key',
+    ),
+    k(
+      'UpdateAssumeRolePolicy',
+      c('aws', 'UpdateAssumeRolePolicy', { RoleName: 'r' }),
+      'approve',
+      'cloud-iam-grant',
+    ),
+    k(
+      'get_parameter with decryption',
+      c('aws', 'get_parameter', { Name: 'x', WithDecryption: true }),
+      'approve',
+      'cloud-read-secret-parameter',
+    ),
+    k('assume_role', c('aws', 'assume_role', { RoleArn: 'x' }), 'approve', 'cloud-temporary-credentials'),
+    k(
+      'SendCommand',
+      c('aws', 'SendCommand', { DocumentName: 'AWS-RunShellScript' }),
+      'approve',
+      'cloud-remote-exec',
+    ),
+    // QA: 0.0.0.0/0 beyond the first range; ::/0
+    k(
+      '0.0.0.0/0 in the second range',
+      ingress([{ IpRanges: [{ CidrIp: '10.0.0.0/8' }, { CidrIp: '0.0.0.0/0' }] }]),
+      'approve',
+      'cloud-ingress-several-ranges',
+    ),
+    k(
+      '0.0.0.0/0 in the second permission',
+      ingress([{ IpRanges: [{ CidrIp: '10.0.0.0/8' }] }, { IpRanges: [{ CidrIp: '0.0.0.0/0' }] }]),
+      'approve',
+      'cloud-ingress-several-ranges',
+    ),
+    k(
+      '::/0 in Ipv6Ranges',
+      ingress([{ Ipv6Ranges: [{ CidrIpv6: '::/0' }] }]),
+      'approve',
+      'cloud-open-ingress',
+    ),
+    k(
+      '0.0.0.0/1 is half the internet',
+      ingress([{ IpRanges: [{ CidrIp: '0.0.0.0/1' }] }]),
+      'approve',
+      'cloud-open-ingress',
+    ),
+    k(
+      "Azure source '*' on the command line",
+      aws("az network nsg rule create -g g --nsg-name n -n r --source-address-prefixes '*'", 'az_cli'),
+      'approve',
+      'cloud-cli-open-ingress',
+    ),
   ],
   'github.yaml': [
     {
@@ -508,6 +928,78 @@ const CASES: Record<string, Case[]> = {
       action: 'allow',
       rule: 'default:unmatched',
     },
+    // QA: default branches by other names and in other cases
+    k(
+      'pushing to Main',
+      gh('push_files', { branch: 'Main', files: [] }),
+      'approve',
+      'gh-push-default-branch',
+    ),
+    k(
+      'pushing to trunk',
+      gh('push_files', { branch: 'trunk', files: [] }),
+      'approve',
+      'gh-push-default-branch',
+    ),
+    k(
+      'pushing to refs/heads/MASTER',
+      gh('push_files', { branch: 'refs/heads/MASTER', files: [] }),
+      'approve',
+      'gh-push-default-branch',
+    ),
+    k(
+      'pushing to maintenance is a feature branch',
+      gh('push_files', { branch: 'maintenance', files: [] }),
+      'allow',
+      'gh-push',
+    ),
+    // QA: actions, publishing, access and settings
+    k(
+      'running a workflow',
+      gh('run_workflow', { workflow_id: 'deploy.yml', ref: 'main' }),
+      'approve',
+      'gh-run-workflow',
+    ),
+    k('a public gist', gh('create_gist', { public: true, files: {} }), 'approve', 'gh-publish-gist'),
+    k('a secret gist', gh('create_gist', { public: false, files: {} }), 'allow', 'default:unmatched'),
+    k(
+      'changing the default branch',
+      gh('update_repository', { default_branch: 'dev' }),
+      'approve',
+      'gh-repository-settings',
+    ),
+    k(
+      'transferring the repository',
+      gh('transfer_repository', { new_owner: 'x' }),
+      'deny',
+      'gh-transfer-repository',
+    ),
+    k(
+      'adding a collaborator',
+      gh('add_collaborator', { username: 'x', permission: 'admin' }),
+      'approve',
+      'gh-grant-access',
+    ),
+    k(
+      'forking into another organization',
+      gh('fork_repository', { organization: 'other-org' }),
+      'approve',
+      'gh-fork-elsewhere',
+    ),
+    k('forking into your own account', gh('fork_repository'), 'allow', 'gh-collaborate'),
+    k(
+      'a repository that is not private',
+      gh('create_repository', { name: 'x' }),
+      'approve',
+      'gh-publish-repository',
+    ),
+    k(
+      'a private repository',
+      gh('create_repository', { name: 'x', private: true }),
+      'allow',
+      'gh-collaborate',
+    ),
+    k('listing collaborators', gh('list_collaborators'), 'allow', 'gh-read'),
   ],
 };
 
@@ -560,5 +1052,64 @@ describe('all example files together', () => {
       }
     }
     expect(changed).toEqual([]);
+  });
+
+  // Every regex is proven linear when it loads; this checks the whole rule set on the inputs recheck reported
+  // against earlier drafts (unterminated comments, repeated anchors, wrapper words inside options, …).
+  test('evaluate 100 KB adversarial arguments in linear time', () => {
+    const all = load(...FILES);
+    const pumps = [
+      ';DELETE/**',
+      '(delete ',
+      "delete '",
+      'update t set -- ',
+      '/*',
+      "'",
+      '--',
+      'w',
+      ' ',
+      '\t-',
+      '{rm\tf',
+      'rm -a ',
+      'xargs rm ',
+      '-exec',
+      'time\t-',
+      '|',
+      '.env.',
+      '/etc/./',
+      '/proc/',
+      '0.0.0.0/',
+      '::',
+      'aws list-',
+      'select ',
+      "'a' ",
+      '$1',
+      '[a]',
+      'x=;',
+      '.ssh',
+    ];
+    const targets = [
+      ['query', 'sql'],
+      ['run_command', 'command'],
+      ['call_aws', 'cli_command'],
+      ['read_text_file', 'path'],
+      ['authorize_security_group_ingress', 'cidr'],
+      ['push_files', 'branch'],
+    ] as const;
+    const slow: string[] = [];
+    for (const pump of pumps) {
+      for (const suffix of ['', 'where', '\u0000']) {
+        const text = pump.repeat(Math.ceil(100_000 / pump.length)) + suffix;
+        for (const [tool, arg] of targets) {
+          const started = performance.now();
+          all.evaluate(c('s', tool, { [arg]: text }));
+          const ms = performance.now() - started;
+          // Linear matching takes a few ms here; one quadratic pattern takes seconds.
+          if (ms > 1000)
+            slow.push(`${tool} ${JSON.stringify(pump)} × n + ${JSON.stringify(suffix)}: ${ms.toFixed(0)} ms`);
+        }
+      }
+    }
+    expect(slow).toEqual([]);
   });
 });
