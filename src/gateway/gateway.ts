@@ -12,7 +12,6 @@ import {
   ListResourcesRequestSchema,
   ListResourceTemplatesRequestSchema,
   ListToolsRequestSchema,
-  McpError,
   ReadResourceRequestSchema,
   type Prompt,
   type ServerNotification,
@@ -29,7 +28,13 @@ import type { ApprovalGate } from './approval-gate.js';
 import { WARDEN_TOOLS, callWardenTool, isWardenTool } from './warden-tools.js';
 import { signalCancel } from './wire/cancel.js';
 import { StdioServerTransport } from './wire/stdio-server.js';
-import { interceptToolCalls, type CallParams, type ToolCallHandler } from './wire/tool-calls.js';
+import {
+  interceptToolCalls,
+  passOn,
+  wireError,
+  type CallParams,
+  type ToolCallHandler,
+} from './wire/tool-calls.js';
 
 export interface GatewayOptions {
   config: WardenConfig;
@@ -206,16 +211,14 @@ export class Gateway {
       await this.initialStart;
       const target = this.promptMap.get(request.params.name);
       if (!target) {
-        throw new McpError(
+        throw wireError(
           ErrorCode.InvalidParams,
           `unknown prompt "${request.params.name}"; list the prompts again`,
         );
       }
-      return (await target.connection.request(
-        'prompts/get',
-        { ...request.params, name: target.name },
-        { signal: extra.signal },
-      )) as never;
+      return (await target.connection
+        .request('prompts/get', { ...request.params, name: target.name }, { signal: extra.signal })
+        .catch((error: unknown) => Promise.reject(passOn(error)))) as never;
     });
 
     this.server.setRequestHandler(ListResourcesRequestSchema, async () => {
@@ -241,12 +244,14 @@ export class Gateway {
       await this.initialStart;
       const connection = this.resourceOwner(request.params.uri);
       if (!connection) {
-        throw new McpError(
+        throw wireError(
           ErrorCode.InvalidParams,
           `no downstream server offers resource "${request.params.uri}"; list the resources again`,
         );
       }
-      return (await connection.request('resources/read', request.params, { signal: extra.signal })) as never;
+      return (await connection
+        .request('resources/read', request.params, { signal: extra.signal })
+        .catch((error: unknown) => Promise.reject(passOn(error)))) as never;
     });
   }
 

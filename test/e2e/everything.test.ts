@@ -93,4 +93,13 @@ describe('gateway in front of server-everything', () => {
     const templates = await warden.client.listResourceTemplates();
     expect(templates.resourceTemplates).toEqual((await direct.listResourceTemplates()).resourceTemplates);
   });
+
+  it("answers an unknown resource or prompt with one error, not one wrapped in McpError's prefix twice", async () => {
+    await expect(warden.client.readResource({ uri: 'nowhere://x' })).rejects.toThrow(
+      /^MCP error -32602: no downstream server offers resource "nowhere:\/\/x"; list the resources again$/,
+    );
+    await expect(warden.client.getPrompt({ name: 'every__nope' })).rejects.toThrow(
+      /^MCP error -32602: unknown prompt "every__nope"; list the prompts again$/,
+    );
+  });
 });

@@ -75,6 +75,19 @@ export function toJsonRpcError(error: unknown): { code: number; message: string;
 }
 
 /**
+ * An error the SDK's Protocol sends as `{ code, message, data }` with `message` as given: it uses `error.message`,
+ * which an McpError has already prefixed with "MCP error <code>: " (the client then adds its own).
+ */
+export function wireError(code: number, message: string, data?: unknown): Error {
+  return Object.assign(new Error(message), { code, ...(data !== undefined ? { data } : {}) });
+}
+
+/** A downstream server's JSON-RPC error, passed on through the SDK's Protocol as it came; anything else as is. */
+export function passOn(error: unknown): unknown {
+  return error instanceof McpError ? wireError(error.code, jsonRpcErrorMessage(error), error.data) : error;
+}
+
+/**
  * The message a JSON-RPC error carried on the wire. McpError puts "MCP error <code>: " in front of it, and the client
  * that receives it adds its own: passed on as is, every hop would add one more.
  */
