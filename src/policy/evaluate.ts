@@ -1,6 +1,14 @@
 // The per-call path: run the compiled rules against one tool call and pick the verdict. No parsing, no regex
 // building, no I/O here: everything was prepared by compile.ts.
-import type { Action, PolicyCall, PolicyVerdict, RedactionSettings, Risk, RuleMatch } from './types.js';
+import type {
+  Action,
+  PolicyCall,
+  PolicyRuleSummary,
+  PolicyVerdict,
+  RedactionSettings,
+  Risk,
+  RuleMatch,
+} from './types.js';
 import { ACTIONS, RISKS } from './types.js';
 import { BUILT_IN_REDACT_KEYS, BUILT_IN_REDACT_PATTERNS } from './redaction.js';
 
@@ -10,17 +18,8 @@ export type ShowValue = (value: unknown, path: readonly string[]) => string;
 /** One condition of a rule: the `why` line when it holds, else null. */
 export type Condition = (call: PolicyCall, args: Record<string, unknown>, show: ShowValue) => string | null;
 
-export interface CompiledRule {
-  id: string;
-  file: string;
-  line: number;
-  column: number;
-  risk: Risk;
-  action: Action;
-  reason?: string;
-  reviewers: string[];
-  quorum: number;
-  timeoutMs?: number;
+/** A rule as the evaluator runs it: what it decides (its summary) and the conditions that must all hold. */
+export interface CompiledRule extends PolicyRuleSummary {
   conditions: Condition[];
 }
 
