@@ -1,49 +1,34 @@
 // Secrets assigned inside text rather than under a key of their own (`password=…`, `"token": "…"`, `--password …`,
-// `mysql -p…`, `Cookie: …`): the value is masked and the key kept, so a reviewer still sees what was set.
-
-/** Where the masked part of a value starts and ends (end exclusive). */
-interface Span {
-  start: number;
-  end: number;
-}
+// `mysql -p…`, `curl -u user:…`, `Cookie: …`, `- name: API_KEY` / `value: …`, `["password", "…"]`): the value is
+// masked and the key kept, so a reviewer still sees what was set.
+import { createCommandFlagReader, type CommandFlags } from './command-flags.js';
+import { entryField } from './entries.js';
+import {
+  BACKSLASH,
+  COMMA,
+  MAX_KEY_LENGTH,
+  QUOTE,
+  APOSTROPHE,
+  type Span,
+  isBlank,
+  isKeyChar,
+  skipBlanks,
+  skipSpaces,
+  quoteLength,
+  startsWord,
+  valueSpan,
+} from './text-values.js';
 
 /**
- * What the scan looks for: a separator (`:=`, `=>`, `:`, `=`), a long flag (`--`) or mysql's `-p`. The key is read
- * backwards from a separator, the flag name forwards, and the value forwards, by code: a regex that starts at the key
- * would be tried at every letter of the text (6x slower on a 4 kB text), and this one is only literals.
+ * What the scan looks for: a separator (`:=`, `=>`, `:`, `=`), the `[` of a pair, a long flag (`--`), mysql's `-p`
+ * or curl's `-u` / `-U`. The key is read backwards from a separator, the flag name forwards, and the value forwards,
+ * by code: a regex that starts at the key would be tried at every letter of the text (6x slower on a 4 kB text), and
+ * this one is only literals.
  */
-const ASSIGNMENT_SOURCE = ':=|=>|[:=]|--|-p';
-/** The clients whose `-p` takes the password glued to it; and what ends a command on a line. */
-const MYSQL_CLIENT_SOURCE = '(?<![A-Za-z0-9_])(?:mysql|mariadb)';
-const COMMAND_END_SOURCE = String.raw`[\n\r;|&]`;
-/** Longest key name read before a separator or after `--`. */
-const MAX_KEY_LENGTH = 64;
-
-/** Schemes of an `Authorization` value: the scheme and its credentials are masked together, as a Bearer token is. */
-const AUTH_SCHEMES: ReadonlySet<string> = new Set([
-  'basic',
-  'bearer',
-  'digest',
-  'negotiate',
-  'ntlm',
-  'token',
-  'bot',
-  'apikey',
-  'aws4-hmac-sha256',
-]);
-
-const TAB = 9;
-const LF = 10;
-const CR = 13;
-const SPACE = 32;
-const QUOTE = 34;
-const AMPERSAND = 38;
-const APOSTROPHE = 39;
-const COMMA = 44;
-const DASH = 45;
-const SEMICOLON = 59;
-const EQUALS = 61;
-const BACKSLASH = 92;
+const ASSIGNMENT_SOURCE = ':=|=>|[:=[]|--|-[puU]';
+/** How far after the name of a `name: API_KEY` entry (in characters) its `value:` may come. */
+const MAX_ENTRY_GAP = 128;
+const CLOSE_BRACKET = 93;
 
 /**
  * Returns a function that replaces, inside a text, the value of every assignment to a secret key (`isSecretKey`
@@ -52,47 +37,57 @@ const BACKSLASH = 92;
  *
  * A quoted value keeps its quotes (`"password": "[REDACTED]"`, so JSON text stays JSON); an unquoted one ends at a
  * blank, a quote, `&`, `;` or a comma before a blank (`?token=…&page=2`, `Password=…;Database=…`, `token: …, user: x`),
- * except under a cookie key, where it runs to the end of the line. An HTTP auth scheme (`Authorization: Basic …`) is masked with its credentials. Empty values,
- * `==` comparisons and a flag followed by a flag are left alone. `-p<password>` is masked only after a mysql or
- * mariadb client named earlier in the same command (same line, no `;`, `|` or `&` between), so `mkdir -p` and
- * `ssh -p2222` stay readable. Every character is read a bounded number of times, so the cost stays linear.
+ * except under a cookie key, where it runs to the end of the line. An HTTP auth scheme (`Authorization: Basic …`,
+ * `token ghp_…`) is masked with its credentials. Empty values, `==` comparisons and a flag followed by a flag are left
+ * alone.
+ *
+ * Also masked: the `value` written within 128 characters after a `name` or `key` that is a secret key name (YAML and
+ * JSON env entries, name first); the second item of a two-item list whose first is a quoted secret key name
+ * (`["password", "…"]`, quoted values only); `-p<password>` after a mysql or mariadb client and the password of
+ * `-u` / `--user` / `-U` / `--proxy-user user:password` after curl, each named earlier in the same command (same
+ * line or continued lines, no `;`, `|` or `&` between), so `mkdir -p`, `ssh -p2222` and `docker run -u 1000:1000`
+ * stay readable. Every character is read a bounded number of times, so the cost stays linear.
  */
 export function createAssignmentMasker(
   isSecretKey: (key: string) => boolean,
   marker: string,
 ): (text: string) => string {
   const assignment = new RegExp(ASSIGNMENT_SOURCE, 'g');
-  const mysqlClient = new RegExp(MYSQL_CLIENT_SOURCE, 'g');
-  const commandEnd = new RegExp(COMMAND_END_SOURCE, 'g');
+  const readFlags = createCommandFlagReader();
   return (text) => {
     assignment.lastIndex = 0;
     let out = '';
     let copied = 0;
     let match: RegExpExecArray | null;
-    // Built on the first `-p`; each walks the text once, however many `-p` there are.
-    let lastClient: ((index: number) => number) | undefined;
-    let lastCommandEnd: ((index: number) => number) | undefined;
+    // Built on the first client-bound flag; it walks the text once, however many flags there are.
+    let flags: CommandFlags | undefined;
+    // Where the name of the last `name:` / `key:` entry starts; read only when a `value` follows it.
+    let entryNameAt = -1;
     while ((match = assignment.exec(text)) !== null) {
       const found = match[0];
       const index = match.index;
       let span: Span | undefined;
       if (found === '--') {
-        span = flagValue(text, index, isSecretKey);
+        span = (flags ??= readFlags(text)).curlLongCredentials(index) ?? flagValue(text, index, isSecretKey);
       } else if (found === '-p') {
-        const next = text.charCodeAt(index + 2);
-        // `-p` alone asks for the password; `-p -u x` is not a password either.
-        if (startsWord(text, index) && !Number.isNaN(next) && !isSpace(next) && next !== DASH) {
-          lastClient ??= lastMatchBefore(text, mysqlClient);
-          lastCommandEnd ??= lastMatchBefore(text, commandEnd);
-          const client = lastClient(index);
-          if (client !== -1 && client > lastCommandEnd(index))
-            span = valueSpan(text, index + 2, false, false);
-        }
+        span = (flags ??= readFlags(text)).mysqlPassword(index);
+      } else if (found === '-u' || found === '-U') {
+        span = (flags ??= readFlags(text)).curlShortCredentials(index);
+      } else if (found === '[') {
+        span = pairValue(text, index, isSecretKey);
       } else {
         const key = keyBefore(text, index);
-        if (key !== undefined && isSecretKey(key)) {
+        if (key === undefined) continue;
+        const field = isSecretKey(key) ? 'secret' : entryField(key);
+        if (field === 'secret') {
           const at = skipBlanks(text, index + found.length);
           span = valueSpan(text, at, false, key.toLowerCase().includes('cookie'));
+        } else if (field === 'name') {
+          entryNameAt = skipBlanks(text, index + found.length);
+        } else if (field === 'value' && entryNameAt !== -1) {
+          if (index <= secretNameEnd(text, entryNameAt, isSecretKey))
+            span = valueSpan(text, skipBlanks(text, index + found.length), false, false);
+          entryNameAt = -1;
         }
       }
       if (span === undefined) continue;
@@ -131,122 +126,35 @@ function flagValue(text: string, index: number, isSecretKey: (key: string) => bo
   return valueSpan(text, skipBlanks(text, end), true, false);
 }
 
-/** The part of the value starting at `at` to mask, or undefined when there is none. */
-function valueSpan(text: string, at: number, afterFlag: boolean, toLineEnd: boolean): Span | undefined {
-  const first = text.charCodeAt(at);
-  if (first === QUOTE || first === APOSTROPHE) return quoted(text, at + 1, first);
-  if (first === BACKSLASH && text.charCodeAt(at + 1) === QUOTE) return escapedQuoted(text, at + 2);
-  if (Number.isNaN(first) || endsBare(first) || first === EQUALS || (afterFlag && first === DASH))
-    return undefined;
-  let end = afterScheme(text, at);
-  while (end < text.length) {
-    const code = text.charCodeAt(end);
-    if (toLineEnd ? endsLine(code) : endsBare(code)) break;
-    // `token: x, user: y`: a comma and a blank separate; a comma inside a value is kept in it.
-    if (code === COMMA && !toLineEnd && (end + 1 === text.length || isSpace(text.charCodeAt(end + 1)))) break;
-    end += 1;
-  }
-  return { start: at, end };
-}
-
-/** A value in quotes: up to the closing quote (skipping backslash escapes) or the end of the line. */
-function quoted(text: string, start: number, quote: number): Span | undefined {
-  let end = start;
-  while (end < text.length) {
-    const code = text.charCodeAt(end);
-    if (code === quote || code === LF || code === CR) break;
-    end += code === BACKSLASH ? 2 : 1;
-  }
-  end = Math.min(end, text.length);
-  return end > start ? { start, end } : undefined;
-}
-
-/** A value in escaped quotes (JSON text inside a JSON string): up to the next `\"`. */
-function escapedQuoted(text: string, start: number): Span | undefined {
-  let end = start;
-  while (end < text.length) {
-    const code = text.charCodeAt(end);
-    if (code === QUOTE || code === LF || code === CR) break;
-    end += 1;
-  }
-  if (end < text.length && text.charCodeAt(end - 1) === BACKSLASH) end -= 1;
-  return end > start ? { start, end } : undefined;
-}
-
-/** Where the credentials start when the value opens with an HTTP auth scheme and blanks (`Basic …`), else `at`. */
-function afterScheme(text: string, at: number): number {
-  let end = at;
-  while (end < text.length && end - at <= 16 && isSchemeChar(text.charCodeAt(end))) end += 1;
-  if (end === at || !isBlank(text.charCodeAt(end))) return at;
-  if (!AUTH_SCHEMES.has(text.slice(at, end).toLowerCase())) return at;
-  return skipBlanks(text, end);
+/**
+ * For the name of an entry starting at `at` (`API_KEY` in `name: API_KEY`): the last index its `value` separator may
+ * have when the name is a secret key name, else -1.
+ */
+function secretNameEnd(text: string, at: number, isSecretKey: (key: string) => boolean): number {
+  const name = valueSpan(text, at, false, false);
+  if (name === undefined || name.end - name.start > MAX_KEY_LENGTH) return -1;
+  return isSecretKey(text.slice(name.start, name.end)) ? name.end + MAX_ENTRY_GAP : -1;
 }
 
 /**
- * For one text and increasing indexes: where the last match of `pattern` (global) starts before the index, or -1.
- * Each match is found once, so a text with many queries is still walked once.
+ * The second item of the two-item list opening at `index` (`["password", "…"]`, `['Authorization', '…']`,
+ * `[\"token\", \"…\"]`) when its first item is a quoted secret key name and its second a quoted value; else undefined.
  */
-function lastMatchBefore(text: string, pattern: RegExp): (index: number) => number {
-  let last = -1;
-  let next: number | undefined;
-  const find = (from: number): number => {
-    pattern.lastIndex = from;
-    return pattern.exec(text)?.index ?? -1;
-  };
-  return (index) => {
-    next ??= find(0);
-    while (next !== -1 && next < index) {
-      last = next;
-      next = find(next + 1);
-    }
-    return last;
-  };
-}
-
-function skipBlanks(text: string, at: number): number {
-  let end = at;
-  while (isBlank(text.charCodeAt(end))) end += 1;
-  return end;
-}
-
-/** True when no key character comes right before `index`, so a key or flag may start there. */
-function startsWord(text: string, index: number): boolean {
-  return index === 0 || !isKeyChar(text.charCodeAt(index - 1));
-}
-
-/** `A-Za-z0-9_.-`: the characters of a key name. */
-function isKeyChar(code: number): boolean {
-  return (
-    (code >= 97 && code <= 122) ||
-    (code >= 65 && code <= 90) ||
-    (code >= 48 && code <= 57) ||
-    code === 95 ||
-    code === 46 ||
-    code === DASH
-  );
-}
-
-function isSchemeChar(code: number): boolean {
-  return (
-    (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || (code >= 48 && code <= 57) || code === DASH
-  );
-}
-
-function isBlank(code: number): boolean {
-  return code === SPACE || code === TAB;
-}
-
-/** Blanks and line breaks. */
-function isSpace(code: number): boolean {
-  return code === SPACE || code === TAB || code === LF || code === CR || code === 11 || code === 12;
-}
-
-/** Characters that end an unquoted value. */
-function endsBare(code: number): boolean {
-  return isSpace(code) || code === QUOTE || code === APOSTROPHE || code === AMPERSAND || code === SEMICOLON;
-}
-
-/** Characters that end an unquoted cookie header, whose cookies are separated by `; `. */
-function endsLine(code: number): boolean {
-  return code === LF || code === CR || code === QUOTE || code === APOSTROPHE;
+function pairValue(text: string, index: number, isSecretKey: (key: string) => boolean): Span | undefined {
+  const open = skipSpaces(text, index + 1);
+  const nameQuote = quoteLength(text, open);
+  if (nameQuote === 0) return undefined;
+  const start = open + nameQuote;
+  let end = start;
+  while (end < text.length && end - start < MAX_KEY_LENGTH && isKeyChar(text.charCodeAt(end))) end += 1;
+  // The name must close with the quote it opened with.
+  if (end === start || !text.startsWith(text.slice(open, start), end)) return undefined;
+  const comma = skipSpaces(text, end + nameQuote);
+  if (text.charCodeAt(comma) !== COMMA) return undefined;
+  const valueAt = skipSpaces(text, comma + 1);
+  const valueQuote = quoteLength(text, valueAt);
+  if (valueQuote === 0 || !isSecretKey(text.slice(start, end))) return undefined;
+  const value = valueSpan(text, valueAt, false, false);
+  if (value === undefined) return undefined;
+  return text.charCodeAt(skipSpaces(text, value.end + valueQuote)) === CLOSE_BRACKET ? value : undefined;
 }

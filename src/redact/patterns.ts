@@ -28,12 +28,18 @@ export const BUILTIN_SECRET_KEYS: readonly string[] = [
 
 /**
  * Secret words that match only as a whole word of a key name, because as substrings they are parts of ordinary words
- * (`passage`, `bypass`, `compass`, `author`, `credit`). Tested against the name split into lowercase words at `-`,
- * `_`, `.`, spaces, digits and camelCase humps (`smtpPass` → `smtp_pass`, `XAuth` → `x_auth`): `pass` and `cred(s)`
- * must be a whole word; `auth` must start a word that does not go on with `or` (`auth`, `x-auth`, `authToken`, `authn`
- * and `authentication` match, `author`, `authority` and `authorize` do not; `authorization` is in the list above).
+ * (`passage`, `bypass`, `compass`, `author`, `credit`, `basalt`, `hotpot`, `forbearer`). Tested against the name split
+ * into lowercase words at `-`, `_`, `.`, spaces, digits and camelCase humps (`smtpPass` → `smtp_pass`, `XAuth` →
+ * `x_auth`, `OTPCode` → `otp_code`): `pass`, `cred(s)`, `bearer`, `salt` and the one-time passwords `otp`, `totp` and
+ * `hotp` must be a whole word; `auth` must start a word that does not go on with `or` (`auth`, `x-auth`, `authToken`,
+ * `authn` and `authentication` match, `author`, `authority` and `authorize` do not; `authorization` is in the list
+ * above). `pin` is left out on purpose: as a whole word it names far more pinned versions, pin numbers of boards and
+ * map pins than secrets, and masking them would hide what a reviewer needs to see.
  */
-export const SECRET_KEY_WORD: RegExp = /(?:^|_)(?:pass|creds?|auth(?!or)[a-z]*)(?:_|$)/;
+export const SECRET_KEY_WORD: RegExp = /(?:^|_)(?:pass|creds?|bearer|salt|[th]?otp|auth(?!or)[a-z]*)(?:_|$)/;
+
+/** An AWS access key id (`AKIA…` long-term, `ASIA…` temporary), as masked in text; also marks its secret's place. */
+export const AWS_ACCESS_KEY_ID: RegExp = /(?:AKIA|ASIA)(?<![A-Za-z0-9].{4})[0-9A-Z]{16}(?![A-Za-z0-9])/;
 
 /** Token shapes masked inside every string, by name (the names are for docs and tests). */
 export const BUILTIN_SECRET_PATTERNS: readonly { name: string; pattern: RegExp }[] = [
@@ -53,15 +59,16 @@ export const BUILTIN_SECRET_PATTERNS: readonly { name: string; pattern: RegExp }
   // `.`, `=` or `:` (`id_AKIA…`, `key=sk-…`) is masked, while `task-…` or `desk_test_…` is not taken for a key. The
   // check comes after the literal prefix (`(?<![A-Za-z0-9].{4})` once `AKIA` is read), so the engine still skips
   // ahead to the prefix: a lookbehind first would run at every position (2.3x slower on a 4 kB text).
-  { name: 'aws-access-key-id', pattern: /(?:AKIA|ASIA)(?<![A-Za-z0-9].{4})[0-9A-Z]{16}(?![A-Za-z0-9])/ },
+  { name: 'aws-access-key-id', pattern: AWS_ACCESS_KEY_ID },
   // GitHub tokens may follow anything, even letters (`xxghp_…`): no word is `gh?_` and 36 letters or digits.
   { name: 'github-token', pattern: /gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,}/ },
   { name: 'slack-token', pattern: /xox[baprs]-(?<![A-Za-z0-9].{5})[A-Za-z0-9-]{10,}/ },
   { name: 'openai-anthropic-key', pattern: /sk-(?<![A-Za-z0-9].{3})(?:ant-|proj-)?[A-Za-z0-9_-]{20,}/ },
   { name: 'stripe-key', pattern: /[rs]k_(?:live|test)_(?<![A-Za-z0-9].{8})[A-Za-z0-9]{16,}/ },
   { name: 'google-api-key', pattern: /AIza(?<![A-Za-z0-9].{4})[0-9A-Za-z_-]{35}/ },
-  // The password of `scheme://user:password@host`; the user and host stay readable.
-  { name: 'url-password', pattern: /(?<=\b[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^\s:@/]+:)[^\s@/]+(?=@)/ },
+  // The password of `scheme://user:password@host`; the user and host stay readable. The user may be empty
+  // (`redis://:password@host`, the usual Redis and AMQP form).
+  { name: 'url-password', pattern: /(?<=\b[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^\s:@/]*:)[^\s@/]+(?=@)/ },
 ];
 
 /** All built-in patterns as one alternation (one pass per string on the hot path). */

@@ -1,5 +1,7 @@
 // Masking secrets in values before they reach the audit log or a review card.
 import { createAssignmentMasker } from './assignments.js';
+import { createAwsSecretMasker, isAwsAccessKeyId, isAwsSecretAccessKey } from './aws-secret.js';
+import { entryField } from './entries.js';
 import { createSecretKeyTest, remember } from './key-names.js';
 import { BUILTIN_SECRET_SOURCE } from './patterns.js';
 
@@ -13,6 +15,8 @@ export const CIRCULAR = '[CIRCULAR]';
 export const MAX_REDACT_DEPTH = 32;
 /** How many key names a redactor remembers as secret or not before it starts over. */
 const MAX_KNOWN_KEYS = 1024;
+/** Longest entry name (`{"name": …}`) or first item of a pair read as a key name; longer ones are data, not names. */
+const MAX_NAME_VALUE_LENGTH = 256;
 
 export interface RedactSettings {
   /**
@@ -34,7 +38,10 @@ export type Redactor = (value: unknown) => unknown;
  * - inside every string, each built-in token shape and each policy pattern is replaced by `[REDACTED]`, and so is
  *   the value of every secret assignment (`password=…`, `"token": "…"`, `--password …`, `mysql -p…`), the key kept;
  * - key names are masked like strings (a token used as a key becomes `[REDACTED]`, then `[REDACTED]#2`, … when names
- *   collide, so no entry is lost).
+ *   collide, so no entry is lost);
+ * - a secret named by a sibling is masked too: the `value` of a `{"name": "API_KEY", "value": …}` entry (see
+ *   entryField), the second item of a `["password", …]` pair, and an AWS secret access key (40 characters, no key
+ *   name) in the same object or array as an access key id, or right after one in a string.
  * Cycles become `[CIRCULAR]`, nesting past 32 levels `[TRUNCATED]`, unreadable properties `[UNREADABLE]`.
  *
  * Everything is compiled here so the returned function only walks the value. Over-masking is the safe failure: a key
@@ -45,20 +52,42 @@ export function createRedactor(settings: RedactSettings = { keys: [], patterns: 
   // Tools use the same few argument names on every call: each name is checked and masked once. Keys written inside
   // text are remembered apart, so a long text cannot push the argument names out.
   const isSecretInlineKey = remember(isSecretName, MAX_KNOWN_KEYS);
+  // Entry names and pair names are data (file names, user names): remembered apart, so they push out no key name.
+  const isSecretNameValue = remember(isSecretName, MAX_KNOWN_KEYS);
+  const namesSecret = (item: unknown): boolean =>
+    typeof item === 'string' && item.length <= MAX_NAME_VALUE_LENGTH && isSecretNameValue(item);
   const builtin = new RegExp(BUILTIN_SECRET_SOURCE, 'g');
   const custom = settings.patterns.map((pattern) => withGlobalFlag(pattern));
   const maskAssignments = createAssignmentMasker(isSecretInlineKey, REDACTED);
+  const maskAwsSecrets = createAwsSecretMasker(REDACTED);
 
   const maskString = (text: string): string => {
-    // Token shapes first: a value masked as an assignment would cut a multi-word shape (a PEM block) short.
-    let result = maskAssignments(text.replace(builtin, REDACTED));
+    // Token shapes first: a value masked as an assignment would cut a multi-word shape (a PEM block) short. AWS
+    // secrets before them, while the access key id that shows where they are is still there.
+    let result = maskAssignments(maskAwsSecrets(text).replace(builtin, REDACTED));
     for (const pattern of custom) result = result.replace(pattern, REDACTED);
     return result;
   };
   const describeKey = remember(
-    (key: string) => ({ secret: isSecretName(key), name: maskString(key) }),
+    (key: string) => ({ secret: isSecretName(key), name: maskString(key), field: entryField(key) }),
     MAX_KNOWN_KEYS,
   );
+
+  const visitArray = (array: readonly unknown[], depth: number, ancestors: Set<object>): unknown[] => {
+    let awsKeyId = false;
+    let awsSecrets: number[] | undefined;
+    const copy = array.map((item, i) => {
+      if (typeof item === 'string') {
+        if (isAwsAccessKeyId(item)) awsKeyId = true;
+        else if (isAwsSecretAccessKey(item)) (awsSecrets ??= []).push(i);
+      }
+      return visit(item, depth + 1, ancestors);
+    });
+    if (awsKeyId && awsSecrets) for (const i of awsSecrets) copy[i] = REDACTED;
+    // Security: `[["password", "hunter2"]]` (headers, form fields, env pairs) names its secret in the first item.
+    if (array.length === 2 && namesSecret(array[0])) copy[1] = REDACTED;
+    return copy;
+  };
 
   const visit = (value: unknown, depth: number, ancestors: Set<object>): unknown => {
     if (typeof value === 'string') return maskString(value);
@@ -67,29 +96,36 @@ export function createRedactor(settings: RedactSettings = { keys: [], patterns: 
     if (ancestors.has(value)) return CIRCULAR;
     ancestors.add(value);
     try {
-      if (Array.isArray(value)) return value.map((item) => visit(item, depth + 1, ancestors));
+      if (Array.isArray(value)) return visitArray(value, depth, ancestors);
       const toJSON = (value as { toJSON?: unknown }).toJSON;
       if (typeof toJSON === 'function') return visit(toJSON.call(value), depth, ancestors);
       const keys = Object.keys(value);
       const copy: Record<string, unknown> = {};
       let names: UniqueNames | undefined;
+      // Values masked once every sibling is seen: an entry's value when its name is secret, AWS secrets beside an id.
+      let secretEntry = false;
+      let entryValues: string[] | undefined;
+      let awsKeyId = false;
+      let awsSecrets: string[] | undefined;
       for (const key of keys) {
-        const { secret, name } = describeKey(key);
+        const { secret, name, field } = describeKey(key);
         // Security: a key that is itself a secret is stored masked, under a name no other entry has.
         const stored = name === key ? key : (names ??= uniqueNames(keys)).claim(name);
-        const masked = secret ? REDACTED : visit(readProperty(value, key), depth + 1, ancestors);
-        // Security: a plain assignment to `__proto__` would drop the entry from the log instead of copying it.
-        if (stored === '__proto__') {
-          Object.defineProperty(copy, stored, {
-            value: masked,
-            enumerable: true,
-            writable: true,
-            configurable: true,
-          });
-        } else {
-          copy[stored] = masked;
+        if (secret) {
+          setEntry(copy, stored, REDACTED);
+          continue;
         }
+        const item = readProperty(value, key);
+        if (field === 'name') secretEntry ||= namesSecret(item);
+        else if (field === 'value') (entryValues ??= []).push(stored);
+        if (typeof item === 'string') {
+          if (isAwsAccessKeyId(item)) awsKeyId = true;
+          else if (isAwsSecretAccessKey(item)) (awsSecrets ??= []).push(stored);
+        }
+        setEntry(copy, stored, visit(item, depth + 1, ancestors));
       }
+      if (secretEntry && entryValues) for (const key of entryValues) setEntry(copy, key, REDACTED);
+      if (awsKeyId && awsSecrets) for (const key of awsSecrets) setEntry(copy, key, REDACTED);
       return copy;
     } catch {
       return '[UNREADABLE]';
@@ -119,6 +155,15 @@ function uniqueNames(keys: readonly string[]): UniqueNames {
       return unique;
     },
   };
+}
+
+function setEntry(copy: Record<string, unknown>, key: string, value: unknown): void {
+  // Security: a plain assignment to `__proto__` would drop the entry from the log instead of copying it.
+  if (key === '__proto__') {
+    Object.defineProperty(copy, key, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    copy[key] = value;
+  }
 }
 
 function readProperty(object: object, key: string): unknown {

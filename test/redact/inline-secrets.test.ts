@@ -122,13 +122,147 @@ describe('HTTP authorization', () => {
     }
   });
 
+  test('masks the GitHub `token` scheme after Authorization: and as the value of an authorization key', () => {
+    expect(text('curl -H "Authorization: token R6_GHTOKENSCHEME28abcdef" https://api.github.com')).toBe(
+      `curl -H "Authorization: ${REDACTED}" https://api.github.com`,
+    );
+    expect(text('authorization=token R6_GHTOKENSCHEME28abcdef')).toBe(`authorization=${REDACTED}`);
+    expect(redact({ Authorization: 'token R6_GHTOKENSCHEME28abcdef' })).toEqual({ Authorization: REDACTED });
+    expect(redact({ headers: { authHeader: 'token R6_GHTOKENSCHEME28abcdef' } })).toEqual({
+      headers: { authHeader: REDACTED },
+    });
+  });
+
+  test('leaves the word token in prose alone', () => {
+    for (const value of ['token R6 is the sixth token', 'the token limit is 100'])
+      expect(text(value)).toBe(value);
+  });
+
   test('masks a whole cookie header, not just its first cookie', () => {
     expect(text('Cookie: sid=abc123; theme=dark; remember=R3M3MB3R')).toBe(`Cookie: ${REDACTED}`);
     expect(text('curl -H "Cookie: a=1; b=SECONDCOOKIE" x')).toBe(`curl -H "Cookie: ${REDACTED}" x`);
   });
 });
 
+describe('URLs', () => {
+  test('masks the password of a URL whose user name is empty, as Redis and AMQP urls often are', () => {
+    expect(text('redis://:R6_REDISPW26@host:6379')).toBe(`redis://:${REDACTED}@host:6379`);
+    expect(text('REDIS_URL=rediss://:R6_REDISPW27@cache.internal:6380/0')).toBe(
+      `REDIS_URL=rediss://:${REDACTED}@cache.internal:6380/0`,
+    );
+    expect(text('amqp://:R6_AMQPPW1@rabbit:5672/vhost')).toBe(`amqp://:${REDACTED}@rabbit:5672/vhost`);
+    expect(text('mongodb+srv://u:R6_MONGOPW1@cluster0.example.net/db')).toBe(
+      `mongodb+srv://u:${REDACTED}@cluster0.example.net/db`,
+    );
+  });
+
+  test('leaves urls without a password alone', () => {
+    const ordinary = [
+      'https://example.com:8443/path?q=1',
+      'ssh://git@host:22/repo.git',
+      'git@github.com:org/repo.git',
+      'redis://cache.internal:6379/0',
+    ];
+    for (const value of ordinary) expect(text(value), value).toBe(value);
+  });
+});
+
+describe('name and value entries written as text', () => {
+  test('masks the value after a secret name in a YAML env list, and leaves the other entries alone', () => {
+    const manifest = [
+      'env:',
+      '  - name: LOG_LEVEL',
+      '    value: debug',
+      '  - name: API_KEY',
+      '    value: R6_YAMLENV1',
+      '  - name: DB_PASSWORD',
+      '    valueFrom:',
+      '      configMapKeyRef:',
+      '        name: db',
+      '        key: password',
+      '  - name: REGION',
+      '    value: eu-west-1',
+    ].join('\n');
+    expect(text(manifest)).toBe(manifest.replace('R6_YAMLENV1', REDACTED));
+  });
+
+  test('masks it in JSON text, which stays JSON', () => {
+    const json = JSON.stringify([
+      { name: 'API_KEY', value: 'R6_JSONENV1' },
+      { Name: 'REGION', Value: 'eu-west-1' },
+      { Name: 'DB_PASSWORD', Value: 'R6_JSONENV2' },
+    ]);
+    const masked = text(json);
+    expect(masked).not.toMatch(/R6_/);
+    expect(JSON.parse(masked)).toEqual([
+      { name: 'API_KEY', value: REDACTED },
+      { Name: 'REGION', Value: 'eu-west-1' },
+      { Name: 'DB_PASSWORD', Value: REDACTED },
+    ]);
+  });
+
+  test('masks the second item of a pair list in JSON text', () => {
+    expect(text('[["password","R6_PAIRLIST30"],["user","bob"]]')).toBe(
+      `[["password","${REDACTED}"],["user","bob"]]`,
+    );
+    expect(text(`headers=[['Authorization', 'token R6_GHTOKEN29']]`)).toBe(
+      `headers=[['Authorization', '${REDACTED}']]`,
+    );
+  });
+
+  test('leaves lists of ordinary words alone', () => {
+    const ordinary = ['["user", "bob"]', '["passage", "x"]', '[password, x]', 'tags: ["a", "b"]'];
+    for (const value of ordinary) expect(text(value), value).toBe(value);
+  });
+});
+
 describe('command lines', () => {
+  test('masks the password of curl -u and --user, keeping the user', () => {
+    expect(text('curl -u admin:R6_CURLU25 https://api.example.com')).toBe(
+      `curl -u admin:${REDACTED} https://api.example.com`,
+    );
+    expect(text('curl --user admin:R6_CURLU26 https://x.test')).toBe(
+      `curl --user admin:${REDACTED} https://x.test`,
+    );
+    expect(text('curl -uadmin:R6_CURLU27 https://x.test')).toBe(`curl -uadmin:${REDACTED} https://x.test`);
+    expect(text('curl --user=admin:R6_CURLU28 https://x.test')).toBe(
+      `curl --user=admin:${REDACTED} https://x.test`,
+    );
+    expect(text(`curl -s -u 'admin:R6 CURL 29' https://x.test`)).toBe(
+      `curl -s -u 'admin:${REDACTED}' https://x.test`,
+    );
+    expect(text('curl -x proxy:3128 -U me:R6_PROXY1 --proxy-user me:R6_PROXY2 x')).toBe(
+      `curl -x proxy:3128 -U me:${REDACTED} --proxy-user me:${REDACTED} x`,
+    );
+    expect(text('C:\\tools\\curl.exe -u :R6_EMPTYUSER https://x.test')).toBe(
+      `C:\\tools\\curl.exe -u :${REDACTED} https://x.test`,
+    );
+  });
+
+  test('follows a command continued on the next line, but not a new command on it', () => {
+    expect(text('curl -s \\\n  -u admin:R6_CONT1 \\\n  https://x.test')).toBe(
+      `curl -s \\\n  -u admin:${REDACTED} \\\n  https://x.test`,
+    );
+    expect(text('curl.exe -s `\r\n  --user admin:R6_CONT2 https://x.test')).toBe(
+      `curl.exe -s \`\r\n  --user admin:${REDACTED} https://x.test`,
+    );
+    expect(text('mysql -h db ^\n  -pR6_CONT3 shop')).toBe(`mysql -h db ^\n  -p${REDACTED} shop`);
+    expect(text('curl -s https://x.test\ndocker run -u 1000:1000 img')).toBe(
+      'curl -s https://x.test\ndocker run -u 1000:1000 img',
+    );
+  });
+
+  test('leaves -u and --user of other commands, and curl -u without a password, alone', () => {
+    const ordinary = [
+      'docker run -u 1000:1000 img && docker run --user 1000:1000 img',
+      'git push -u origin main',
+      'curl -u admin https://x.test',
+      'curl https://x.test; sudo -u bob:staff id',
+      'curl -u admin: https://x.test',
+    ];
+    for (const value of ordinary) expect(text(value), value).toBe(value);
+  });
+
   test('masks the password glued to -p of the mysql family', () => {
     expect(text('mysql -u root -pMYSQLPW999 shop')).toBe(`mysql -u root -p${REDACTED} shop`);
     expect(text('/usr/bin/mysqldump -h db -p"MY PW" shop > out.sql')).toBe(
@@ -169,6 +303,16 @@ describe('cost', () => {
       `Cookie: ${'a=b; '.repeat(150_000)}`,
       'Basic '.repeat(100_000),
       `{"token": "${'\\"'.repeat(200_000)}`,
+      `curl ${' -uX'.repeat(200_000)}`,
+      `curl ${'--user a:'.repeat(100_000)}`,
+      'redis://:'.repeat(100_000),
+      '- name: API_KEY\n'.repeat(60_000),
+      `name: API_KEY ${'value: '.repeat(100_000)}`,
+      '[["password",'.repeat(100_000),
+      '["'.repeat(300_000),
+      `AKIAIOSFODNN7EXAMPLE ${'a '.repeat(300_000)}`,
+      'AKIAIOSFODNN7EXAMPLE '.repeat(50_000),
+      `${'AKIAIOSFODNN7EXAMPLE '.repeat(4)}${'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKE '.repeat(20_000)}`,
     ]) {
       redact(value);
     }

@@ -46,6 +46,51 @@ describe('secret key names', () => {
     expect(maskedKeys(names)).toEqual(names);
   });
 
+  test('masks bearer, salt and one-time passwords (otp, totp, hotp) as whole words of a name', () => {
+    const names = [
+      'bearer',
+      'Bearer',
+      'bearer_key',
+      'proxyBearer',
+      'salt',
+      'SALT',
+      'password_salt',
+      'saltValue',
+      'hash-salt',
+      'otp',
+      'OTP',
+      'otp_code',
+      'otpCode',
+      'OTPCode',
+      'mfa.otp',
+      'totp',
+      'hotp',
+      'smsOtp2',
+    ];
+    expect(maskedKeys(names)).toEqual(names);
+  });
+
+  test('leaves words that merely contain bearer, salt or otp alone, and pin (too common a word)', () => {
+    const names = [
+      'bearers',
+      'forbearer',
+      'salted',
+      'salty',
+      'basalt',
+      'saltwater',
+      'spotp',
+      'spotPrice',
+      'hotpot',
+      'footprint',
+      'despotpower',
+      'pin',
+      'pinned',
+      'spin',
+      'pin_code',
+    ];
+    expect(maskedKeys(names)).toEqual([]);
+  });
+
   test('leaves words that merely contain pass, auth or cred alone', () => {
     const names = [
       'passage',
