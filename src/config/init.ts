@@ -179,6 +179,27 @@ function looksLikeToken(value: string): boolean {
 /** `scheme://user:password@`: the password, wherever such a url sits in a value. */
 const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:@/]*:)([^\s@/]+)@/gi;
 
+/**
+ * The password of an ADO.NET / ODBC connection string (`Server=…;User Id=…;Password=…;`, `…;PWD={…};`): the key at
+ * the start or after a `;`, then the value quoted (`"…"`, `'…'`, doubled quotes inside), braced (`{…}`, `}}` inside)
+ * or bare up to the next `;`.
+ */
+const CONNECTION_PASSWORD =
+  /(^|;)(\s*(?:password|pwd)\s*=\s*)(?:"((?:[^"]|"")*)"|'((?:[^']|'')*)'|\{((?:[^}]|\}\})*)\}|([^;]*))/gi;
+
+/** The mysql and mariadb clients, whose `-p<password>` is the password (elsewhere `-p` is a port or a flag). */
+const MYSQL_CLIENT =
+  /^(?:mysql(?:dump|admin|import|show|check|pump|slap|binlog|sh)?|mariadb(?:-?(?:dump|admin|import|show|check|slap|binlog))?)(?:\.exe)?$/i;
+
+/**
+ * Whether a command or argument names a mysql or mariadb client (`mysql`, `/usr/bin/mariadb-dump`, `C:\…\mysql.exe`).
+ * A word with `:` (past a drive letter) or `=` is a value, not a command: `mysql-data:/var/lib/mysql` is a volume.
+ */
+const isMysqlClient = (word: string) => {
+  const local = word.replace(/^[A-Za-z]:[\\/]/, '/');
+  return !/[:=]/.test(local) && MYSQL_CLIENT.test(local.split(/[\\/]/).pop() ?? '');
+};
+
 const isReference = (value: string) => /^\$\{[A-Za-z_][A-Za-z0-9_]*(:-[^}]*)?\}$/.test(value);
 
 /** Upper-case environment variable name from parts: `github`, `X-API-Key` → `GITHUB_X_API_KEY`. */
@@ -268,11 +289,33 @@ function convertServer(name: string, entry: unknown, ctx: ConvertContext): Recor
     const text = copy(value);
     if (isReference(text)) return text;
     if (force || looksLikeToken(value)) return `\${${ctx.secrets.allocate(candidates, value)}}`;
+    const passwordReference = (password: string) =>
+      `\${${ctx.secrets.allocate([envName(prefix, 'PASSWORD')], password)}}`;
     // A connection string in an argument or a variable (`postgres://app:hunter2@db/prod`): only its password moves.
-    return text.replace(URL_PASSWORD, (_match, head: string, password: string) =>
-      password.startsWith('${')
-        ? `${head}${password}@`
-        : `${head}\${${ctx.secrets.allocate([envName(prefix, 'PASSWORD')], password)}}@`,
+    const withoutUrlPassword = text.replace(URL_PASSWORD, (_match, head: string, password: string) =>
+      password.startsWith('${') ? `${head}${password}@` : `${head}${passwordReference(password)}@`,
+    );
+    // The same for `Server=db;User Id=app;Password=…;`: the quotes or braces stay, the password inside them moves.
+    if (!withoutUrlPassword.includes(';')) return withoutUrlPassword;
+    return withoutUrlPassword.replace(
+      CONNECTION_PASSWORD,
+      (match, start: string, key: string, ...values: Array<string | undefined>) => {
+        const [doubleQuoted, singleQuoted, braced, bare = ''] = values;
+        const inside = doubleQuoted ?? singleQuoted ?? braced;
+        const password = inside ?? bare.trimEnd();
+        if (password === '' || isReference(password)) return match;
+        const [open, close] =
+          doubleQuoted !== undefined
+            ? ['"', '"']
+            : singleQuoted !== undefined
+              ? ["'", "'"]
+              : braced !== undefined
+                ? ['{', '}']
+                : ['', ''];
+        // A bare value keeps the blanks before its `;` out of the variable.
+        const after = inside === undefined ? bare.slice(password.length) : close;
+        return `${start}${key}${open}${passwordReference(password)}${after}`;
+      },
     );
   };
 
@@ -283,7 +326,13 @@ function convertServer(name: string, entry: unknown, ctx: ConvertContext): Recor
     out.command = copy(entry.command);
     if (Array.isArray(entry.args) && entry.args.length > 0) {
       const args = entry.args.map(String);
+      // Where a mysql client is first named: -1 for the command itself, Infinity when nowhere.
+      const clientArg = args.findIndex(isMysqlClient);
+      const mysqlAt = isMysqlClient(entry.command) ? -1 : clientArg === -1 ? Infinity : clientArg;
       out.args = args.map((value, i) => {
+        // `mysql -p<password>`: only after a mysql client (`ssh -p2222`, `mkdir -p` keep theirs).
+        const glued = /^-p([^-].*)$/s.exec(value);
+        if (glued && mysqlAt < i) return `-p${secret(glued[1]!, [envName(prefix, 'PASSWORD')], true)}`;
         // `--token=…` and `--token …`: the flag's name says what the value is.
         const inline = /^(--?)([A-Za-z][\w-]*)=(.*)$/.exec(value);
         if (inline) {

@@ -204,6 +204,76 @@ describe('buildInitFiles', () => {
     });
   });
 
+  it('moves the password glued to -p of a mysql or mariadb client, and leaves other -p flags alone', () => {
+    const files = build({
+      mcpServers: {
+        db: { command: 'mysql', args: ['-u', 'root', '-pMYSQLPW77', 'shop'] },
+        inside: { command: 'docker', args: ['exec', '-i', 'db', '/usr/bin/mariadb', '-pMARIAPW78'] },
+        prompt: { command: 'mysqldump', args: ['-p', 'shop'] },
+        other: { command: 'sh', args: ['-c', 'true', '-pNOTAPASSWORD'] },
+        ssh: { command: 'ssh', args: ['-p2222', 'host', 'mkdir', '-p', '/tmp/x'] },
+        docker: {
+          command: 'docker',
+          args: ['run', '-v', 'mysql-data:/var/lib/mysql', '-p3306:3306', 'mysql:8'],
+        },
+        win: { command: 'C:\\Program Files\\MySQL\\bin\\mysql.exe', args: ['-pWINPW79'] },
+      },
+    });
+    expect(files.wardenYaml).not.toMatch(/MYSQLPW77|MARIAPW78|WINPW79/);
+    expect(files.wardenYaml).toContain('-p${DB_PASSWORD}');
+    expect(files.wardenYaml).toContain('-p${INSIDE_PASSWORD}');
+    expect(files.clientSnippet.mcpServers.warden.env).toEqual({
+      DB_PASSWORD: 'MYSQLPW77',
+      INSIDE_PASSWORD: 'MARIAPW78',
+      WIN_PASSWORD: 'WINPW79',
+    });
+    expect(load(files).servers).toMatchObject({
+      db: { command: 'mysql', args: ['-u', 'root', '-pMYSQLPW77', 'shop'] },
+      inside: { args: ['exec', '-i', 'db', '/usr/bin/mariadb', '-pMARIAPW78'] },
+      prompt: { args: ['-p', 'shop'] },
+      other: { args: ['-c', 'true', '-pNOTAPASSWORD'] },
+      ssh: { args: ['-p2222', 'host', 'mkdir', '-p', '/tmp/x'] },
+      docker: { args: ['run', '-v', 'mysql-data:/var/lib/mysql', '-p3306:3306', 'mysql:8'] },
+      win: { args: ['-pWINPW79'] },
+    });
+  });
+
+  it('moves only the password of an ADO or ODBC connection string in a variable', () => {
+    const files = build({
+      mcpServers: {
+        mssql: {
+          command: 'npx',
+          args: ['-y', 'mssql-mcp'],
+          env: {
+            CONNECTION_STRING: 'Server=db.example.com;User Id=app;Password=CONNPW44;Database=shop;',
+            ODBC: 'Driver={ODBC Driver 18 for SQL Server};Server=tcp:db,1433;UID=app;PWD={CONN;PW45};',
+            QUOTED: "Data Source=db; password = 'CONN PW46' ;Encrypt=true",
+            PLAIN: 'Server=db;Database=shop;Trusted_Connection=True;',
+          },
+        },
+      },
+    });
+    expect(files.wardenYaml).not.toMatch(/CONNPW44|CONN;PW45|CONN PW46/);
+    expect(files.wardenYaml).toContain(
+      'CONNECTION_STRING: Server=db.example.com;User Id=app;Password=${MSSQL_PASSWORD};Database=shop;',
+    );
+    expect(files.wardenYaml).toContain('PWD={${MSSQL_PASSWORD_2}};');
+    expect(files.wardenYaml).toContain('PLAIN: Server=db;Database=shop;Trusted_Connection=True;');
+    expect(files.clientSnippet.mcpServers.warden.env).toEqual({
+      MSSQL_PASSWORD: 'CONNPW44',
+      MSSQL_PASSWORD_2: 'CONN;PW45',
+      MSSQL_PASSWORD_3: 'CONN PW46',
+    });
+    expect(load(files).servers.mssql).toMatchObject({
+      env: {
+        CONNECTION_STRING: 'Server=db.example.com;User Id=app;Password=CONNPW44;Database=shop;',
+        ODBC: 'Driver={ODBC Driver 18 for SQL Server};Server=tcp:db,1433;UID=app;PWD={CONN;PW45};',
+        QUOTED: "Data Source=db; password = 'CONN PW46' ;Encrypt=true",
+        PLAIN: 'Server=db;Database=shop;Trusted_Connection=True;',
+      },
+    });
+  });
+
   it('skips SSE servers with a note', () => {
     const files = build({
       mcpServers: { old: { type: 'sse', url: 'https://example.com/sse' }, fs: { command: 'npx' } },
