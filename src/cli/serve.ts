@@ -9,8 +9,10 @@ import { StdioServerTransport } from '../gateway/wire/stdio-server.js';
 import { AuditWriter } from '../gateway/audit-writer.js';
 import { startApprovals } from './serve-approvals.js';
 import type { PolicyRef } from '../gateway/pipeline.js';
+import type { CompiledPolicy } from '../policy/index.js';
 import { createLogger, type LogLevel } from '../log.js';
 import { logLevelOption } from './log-level-option.js';
+import { checkRuleReviewers } from './policy.js';
 import { errorMessage } from '../errors.js';
 import { WARDEN_VERSION } from '../version.js';
 
@@ -47,12 +49,21 @@ export async function runServe(options: ServeOptions): Promise<void> {
     files: policy.current.files,
     ruleCount: policy.current.ruleCount,
   });
+  // Rules whose approvals can never come (an unknown group, a quorum nobody can reach) fail closed on every call: say
+  // so now rather than when the first call arrives.
+  const warnUnapprovable = (compiled: CompiledPolicy) => {
+    const findings = checkRuleReviewers(compiled, config);
+    for (const problem of findings.problems) logger.warn(`${problem}; calls it matches fail closed`);
+    if (findings.warning) logger.warn(findings.warning);
+  };
+  warnUnapprovable(policy.current);
 
   const watcher = watchPolicyFiles(config.policies, {
     regexCache,
     initialVersion: policy.current.version,
     onReload: (next) => {
       policy.current = next;
+      warnUnapprovable(next);
       logger.info(
         `policy reloaded (version ${next.version.slice(0, 12)}, ${formatRuleCount(next.ruleCount, config.policies.length)})`,
       );

@@ -114,6 +114,19 @@ describe('bad input', () => {
     expect(run.stderr).toMatch(/'loud' is invalid. Allowed choices are debug, info, warn, error, silent/);
   });
 
+  it('warns at start about a rule whose approval can never come, since its calls fail closed', async () => {
+    warden = await startWarden({
+      servers: { fx: fixture },
+      policy:
+        'rules:\n  - id: ops-only\n    match: { tool: echo }\n    risk: high\n    action: approve\n    reviewers: [group:nosuch]\n',
+      config: { reviewers: { bob: { email: 'bob@example.com' } } },
+    });
+    await waitFor(() => warden!.stderr().includes('rule "ops-only"'), 5_000, 'the warning');
+    expect(warden.stderr()).toMatch(
+      /warn: .*:2:\d+: rule "ops-only": reviewers: .*nosuch.*; calls it matches fail closed/,
+    );
+  });
+
   it('refuses to start on an invalid policy, naming file:line:column', () => {
     const { configPath, policyPath } = writeConfig({
       servers: { fx: fixture },
