@@ -7,6 +7,7 @@ import { loadConfigFile, resolveConfigPath } from '../config/load.js';
 import type { WardenConfig } from '../config/schema.js';
 import { WardenError, errorMessage } from '../errors.js';
 import { explainCall, formatExplanation, formatRuleCount, loadPolicyFiles } from '../policy/index.js';
+import { createRedactor } from '../redact/index.js';
 import type {
   CompiledPolicy,
   PolicyRuleSummary,
@@ -278,9 +279,11 @@ export function registerPolicyCommands(program: Command): void {
         const compiled = loadPolicyFiles(config.policies, {
           pathHint: `check the path under \`policies:\` in ${configPath}`,
         });
+        // The why lines show arguments as `warden serve` records them: through the same redactor.
         const explanation = explainCall(compiled, {
           ...target,
           args,
+          redactedArgs: createRedactor(compiled.redaction)(args),
           ...(annotations ? { annotations } : {}),
         });
         const warning = verdictApprovalWarning({ ...explanation.verdict, matches: [] }, config);

@@ -207,13 +207,14 @@ export function createCallPipeline(deps: PipelineDeps): (request: CallRequest) =
     }
 
     const argsRecord = args as Record<string, unknown>;
+    const redactedArgs = redact(argsRecord);
     const verdict = policy.evaluate({
       server: target.server,
       tool: target.name,
       args: argsRecord,
+      redactedArgs,
       ...(target.item.annotations ? { annotations: target.item.annotations } : {}),
     });
-    const redactedArgs = redact(argsRecord);
     // Keys in sorted order, here and in the rules: the store writes canonical JSON, which then needs no copy.
     const intent: CallIntentData = {
       action: verdict.action,

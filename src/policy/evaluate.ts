@@ -145,11 +145,21 @@ function defaultMatch(model: PolicyModel, call: PolicyCall): RuleMatch {
  * allow), ties go to the higher risk, then to the earlier rule. The verdict's risk is the highest among matches.
  * With no match, annotation defaults apply (destructiveHint → high, else readOnlyHint → low), else the default risk.
  */
-export function evaluatePolicy(model: PolicyModel, call: PolicyCall, show: ShowValue): PolicyVerdict {
+export function evaluatePolicy(model: PolicyModel, call: PolicyCall, showValue: ShowValue): PolicyVerdict {
   const args =
     call.args !== null && typeof call.args === 'object' && !Array.isArray(call.args)
       ? call.args
       : ({} as Record<string, unknown>);
+  // Security: given the arguments as the audit log stores them, a why line shows the value from there (the redactor
+  // saw every key, inline secret and sibling), then summarised; a value whose key was itself masked is not shown.
+  const redacted = call.redactedArgs;
+  const show: ShowValue =
+    redacted === undefined
+      ? showValue
+      : (_value, path) => {
+          const found = resolveArgPath(redacted, path);
+          return found.present ? showValue(found.value, path) : MASK;
+        };
   const fired: Array<{ rule: CompiledRule; why: string[] }> = [];
   for (const rule of model.rules) {
     const why: string[] = [];

@@ -17,8 +17,9 @@ export interface Explanation {
 /** Evaluates the call and arranges the result for reading. Pure. */
 export function explainCall(policy: CompiledPolicy, call: PolicyCall): Explanation {
   const { matches, ...verdict } = policy.evaluate(call);
+  const { redactedArgs: _redacted, ...shown } = call;
   return {
-    call,
+    call: shown,
     verdict,
     policy: { version: policy.version, files: [...policy.files], ruleCount: policy.ruleCount },
     rules: matches.map((match) => ({ ...match, deciding: match.ruleId === verdict.decidingRule })),

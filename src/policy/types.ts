@@ -24,6 +24,11 @@ export interface PolicyCall {
   tool: string;
   /** The exact arguments, as sent by the agent. */
   args: Record<string, unknown>;
+  /**
+   * The same arguments as the audit log stores them (`createRedactor(policy.redaction)`): `why` lines then show values
+   * from here. Without them, why lines mask by the policy engine's own, narrower rules (key names, token shapes).
+   */
+  redactedArgs?: unknown;
   annotations?: ToolAnnotationHints;
 }
 

@@ -114,6 +114,17 @@ describe('the call pipeline', () => {
     expect(store.verify()).toMatchObject({ ok: true, count: 2 });
   });
 
+  it("shows a rule's argument value in its why line as the log stores the arguments: no secret the redactor masks", async () => {
+    const { store, writer, call } = pipelineWithLog();
+    await call({ path: '/notes/x.md?password=SEKRETPW1&mode=w', content: 'c' });
+    writer.close();
+    const [intent] = [...store.events()];
+    const why = (intent!.data.rules as Array<{ why: string[] }>)[0]!.why.join(' ');
+    expect(why).toMatch(/args\.path "\/notes\/x\.md\?password=\[REDACTED\]&mode=w"/);
+    expect(JSON.stringify(intent!.data)).not.toContain('SEKRETPW1');
+    store.close();
+  });
+
   it('records calls under ids that sort in the order the calls came', async () => {
     const { store, writer, call } = pipelineWithLog();
     for (let i = 0; i < 5; i += 1) {
