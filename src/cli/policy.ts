@@ -6,7 +6,13 @@ import type { Reviewer } from '../approvals/types.js';
 import { loadConfigFile, resolveConfigPath } from '../config/load.js';
 import type { WardenConfig } from '../config/schema.js';
 import { WardenError, errorMessage } from '../errors.js';
-import { explainCall, formatExplanation, formatRuleCount, loadPolicyFiles } from '../policy/index.js';
+import {
+  explainCall,
+  formatExplanation,
+  formatRuleCount,
+  loadPolicyFiles,
+  openRegexCheckCache,
+} from '../policy/index.js';
 import { createRedactor } from '../redact/index.js';
 import type {
   CompiledPolicy,
@@ -57,6 +63,14 @@ function parseJsonObject(text: string, option: string, example: string): Record<
     throw new WardenError('USAGE', `${option} must be a JSON object, e.g. ${option} '${example}'`);
   }
   return value as Record<string, unknown>;
+}
+
+/**
+ * The file `warden serve` keeps the regexes it proved safe in: proving the shipped policies' patterns takes seconds,
+ * which a command run by hand should pay once, not every time.
+ */
+function regexCacheOf(config: WardenConfig) {
+  return openRegexCheckCache(`${config.database}.regex-cache.json`);
 }
 
 /** The MCP tool annotations explain accepts, and the type of each. */
@@ -218,11 +232,16 @@ export function registerPolicyCommands(program: Command): void {
         // A config is read when named, or when it lists the files; given files alone are checked on their own.
         const loaded =
           files.length === 0 || options.config !== undefined ? loadConfig(options.config) : undefined;
+        const regexCache = loaded ? regexCacheOf(loaded.config) : undefined;
         const compiled =
           files.length > 0
-            ? loadPolicyFiles(files, { pathHint: 'check the path given on the command line' })
+            ? loadPolicyFiles(files, {
+                pathHint: 'check the path given on the command line',
+                ...(regexCache ? { regexCache } : {}),
+              })
             : loadPolicyFiles(loaded!.config.policies, {
                 pathHint: `check the path under \`policies:\` in ${loaded!.path}`,
+                ...(regexCache ? { regexCache } : {}),
               });
         if (loaded) {
           const findings = checkRuleReviewers(compiled, loaded.config);
@@ -278,6 +297,7 @@ export function registerPolicyCommands(program: Command): void {
         }
         const compiled = loadPolicyFiles(config.policies, {
           pathHint: `check the path under \`policies:\` in ${configPath}`,
+          regexCache: regexCacheOf(config),
         });
         // The why lines show arguments as `warden serve` records them: through the same redactor.
         const explanation = explainCall(compiled, {

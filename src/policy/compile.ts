@@ -84,7 +84,13 @@ interface FileResult {
  */
 function compileFile(policySource: PolicySource): FileResult {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(policySource.text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // `merge`: YAML's `<<: *anchor` merge keys, which a shared block of matchers is often written with.
+  const doc = parseDocument(policySource.text, {
+    lineCounter,
+    prettyErrors: false,
+    uniqueKeys: true,
+    merge: true,
+  });
   const source: YamlSource = { file: policySource.file, doc, lineCounter };
   if (doc.errors.length > 0) {
     const problems = doc.errors.map((error): Problem => {
@@ -92,7 +98,9 @@ function compileFile(policySource: PolicySource): FileResult {
       return {
         code: 'POLICY_PARSE',
         location: { file: policySource.file, line, column: col },
-        message: `invalid YAML: ${error.message.split('\n')[0]}`,
+        message: error.message.startsWith('Source contains multiple documents')
+          ? 'a policy file holds one YAML document, and this one starts another (---): put its rules in one document, or in another file'
+          : `invalid YAML: ${error.message.split('\n')[0]}`,
       };
     });
     return { problems, ids: [], pending: [] };

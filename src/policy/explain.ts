@@ -62,7 +62,10 @@ export function formatExplanation(explanation: Explanation): string {
     `reason:   ${verdict.reason}`,
   );
   if (verdict.action === 'approve') {
-    const who = verdict.reviewers.length > 0 ? verdict.reviewers.join(', ') : '(any configured reviewer)';
+    const who =
+      verdict.reviewers.length > 0
+        ? verdict.reviewers.join(', ')
+        : "(the config's approvals.defaultReviewers)";
     const timeout = verdict.timeoutMs === undefined ? '' : `, timeout ${formatDuration(verdict.timeoutMs)}`;
     lines.push(`approval: ${who}, quorum ${verdict.quorum}${timeout}`);
   }

@@ -22,6 +22,33 @@ describe('YAML and shape', () => {
     expect(error.message).toMatch(/^policies\/sql\.yaml:4:5: invalid YAML: Map keys must be unique/);
   });
 
+  test('a second YAML document is named as such, not as a parser call to make', () => {
+    const error = errorOf(yaml('rules: []', '---', 'rules: []'));
+    expect(error.message).toBe(
+      'policies/sql.yaml:2:1: a policy file holds one YAML document, and this one starts another (---): put its rules in one document, or in another file',
+    );
+  });
+
+  test('reads YAML merge keys, so a shared block of matchers can be reused', () => {
+    const policy = compile(
+      yaml(
+        'rules:',
+        '  - id: env-path',
+        "    match: { args: { path: &env { regex: '\\.env$' } } }",
+        '    risk: critical',
+        '    action: deny',
+        '  - id: env-file',
+        '    match: { args: { file: { <<: *env, flags: i } } }',
+        '    risk: critical',
+        '    action: deny',
+      ),
+      'policies/merge.yaml',
+    );
+    expect(policy.evaluate({ server: 'fs', tool: 'read', args: { file: '/app/.ENV' } }).decidingRule).toBe(
+      'env-file',
+    );
+  });
+
   test('a file that is not a mapping', () => {
     const error = errorOf(yaml('- id: a'));
     expect(error.code).toBe('POLICY_INVALID');

@@ -83,6 +83,6 @@ describe('formatExplanation', () => {
     expect(unmatched).toContain(
       '* default:annotation:destructiveHint  high → approve  (built-in default)  (deciding)',
     );
-    expect(unmatched).toContain('approval: (any configured reviewer), quorum 1');
+    expect(unmatched).toContain("approval: (the config's approvals.defaultReviewers), quorum 1");
   });
 });
