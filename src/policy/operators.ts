@@ -41,9 +41,10 @@ const aRegex: ValueCheck = (value) => {
 const regexFlags: ValueCheck = (value) => {
   if (typeof value !== 'string')
     return `expected regex flags as a string, e.g. i, got ${describeValue(value)}`;
-  return REGEX_FLAGS_PATTERN.test(value)
-    ? undefined
-    : 'may only use the flags i, m, s, u (g and y make matching stateful; they are refused)';
+  if (!REGEX_FLAGS_PATTERN.test(value)) {
+    return 'may only use the flags i, m, s, u (g and y make matching stateful; they are refused)';
+  }
+  return new Set(value).size === value.length ? undefined : `names a flag twice: ${JSON.stringify(value)}`;
 };
 
 const aListOfValues: ValueCheck = (value) => {

@@ -470,6 +470,13 @@ describe('regexes', () => {
     }
   });
 
+  test('a flag named twice is refused where it is written, not by the regex engine later', () => {
+    const error = errorOf(regexRule('{ regex: DROP, flags: ii }'));
+    expect(error.message).toBe(
+      'policies/sql.yaml:5:38: rule "sql-drop": args.query.flags: names a flag twice: "ii"',
+    );
+  });
+
   test('overlong patterns are refused before they are checked', () => {
     const error = errorOf(regexRule(`{ regex: '${'a'.repeat(501)}' }`));
     expect(error.message).toContain('args.query.regex: is longer than 500 characters');
