@@ -189,7 +189,7 @@ export function resolveReviewers(input: {
     const without = excluded.length > 0 ? `, not counting the requester (${excluded.join(', ')})` : '';
     return {
       ok: false,
-      reason: `quorum ${quorum} cannot be reached: ${specs.join(', ')} resolve to ${people} ${people === 1 ? 'person' : 'people'}${who}${without}; add reviewers or lower the quorum`,
+      reason: `quorum ${quorum} cannot be reached: ${specs.join(', ')} ${specs.length === 1 ? 'resolves' : 'resolve'} to ${people} ${people === 1 ? 'person' : 'people'}${who}${without}; add reviewers or lower the quorum`,
     };
   }
   return { ok: true, reviewers: eligible, excluded };

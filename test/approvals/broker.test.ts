@@ -83,7 +83,7 @@ describe('createRequest', () => {
     const created = t.create('req-1', { reviewerSpecs: ['group:ops'], quorum: 3 });
     expect(created.status).toBe('failed');
     expect(created.outcomeReason).toBe(
-      'quorum 3 cannot be reached: group:ops resolve to 2 people (bob, dave), not counting the requester (alice-reviewer); add reviewers or lower the quorum',
+      'quorum 3 cannot be reached: group:ops resolves to 2 people (bob, dave), not counting the requester (alice-reviewer); add reviewers or lower the quorum',
     );
     expect(t.events('req-1')).toEqual(['approval.failed']);
   });

@@ -196,7 +196,7 @@ describe('warden policy check --config: the reviewers rules name', () => {
       `  ${policy}:6:5: rule "no-group": reviewers: group:nosuch names no group in the config (configured: dba, self); fix the policy rule or the config's reviewers/groups`,
       `  ${policy}:9:5: rule "no-user": reviewers: user:x names no reviewer in the config (configured: alice, bob, carol); fix the policy rule or the config's reviewers/groups`,
       `  ${policy}:12:5: rule "quorum": reviewers: quorum 3 cannot be reached: group:dba, user:bob resolve to 2 people (bob, carol); add reviewers or lower the quorum`,
-      `  ${policy}:16:5: rule "self-only": reviewers: quorum 1 cannot be reached: group:self resolve to 0 people, not counting the requester (alice); add reviewers or lower the quorum`,
+      `  ${policy}:16:5: rule "self-only": reviewers: quorum 1 cannot be reached: group:self resolves to 0 people, not counting the requester (alice); add reviewers or lower the quorum`,
       '',
     ]);
   });
