@@ -95,7 +95,7 @@ describe('createRequest', () => {
     });
     const created = t.create('req-1', { reviewerSpecs: ['group:pair'], quorum: 2 });
     expect(created.status).toBe('failed');
-    expect(created.outcomeReason).toMatch(/resolve to 1 person \(bob, bobby\)/);
+    expect(created.outcomeReason).toMatch(/resolves to 1 person \(bob, bobby\)/);
   });
 
   test('refuses a second request with the same id', () => {
