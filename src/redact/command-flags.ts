@@ -4,9 +4,9 @@
 import { DASH, EQUALS, type Span, isSpace, skipBlanks, startsWord, valueSpan } from './text-values.js';
 
 /** The clients whose `-p` takes the password glued to it (`mysqldump`, `mariadb-dump` too). */
-const MYSQL_CLIENT_SOURCE = '(?<![A-Za-z0-9_])(?:mysql|mariadb)';
+export const MYSQL_CLIENT_SOURCE = '(?<![A-Za-z0-9_])(?:mysql|mariadb)';
 /** curl, whose `-u`, `--user`, `-U` and `--proxy-user` take `user:password`. */
-const CURL_CLIENT_SOURCE = '(?<![A-Za-z0-9_])curl';
+export const CURL_CLIENT_SOURCE = '(?<![A-Za-z0-9_])curl';
 /**
  * What ends a command: a line break (unless escaped for a continuation by `\`, PowerShell's backtick or cmd's `^`),
  * `;`, `|` or `&`.
@@ -14,7 +14,7 @@ const CURL_CLIENT_SOURCE = '(?<![A-Za-z0-9_])curl';
 const COMMAND_END_SOURCE = '(?<![\\\\`^]\\r?)\\n|(?<![\\\\`^])\\r(?!\\n)|[;|&]';
 const COLON = 58;
 /** curl's long flags for credentials, with the `--` they are found by. */
-const CURL_USER_FLAGS: readonly string[] = ['--user', '--proxy-user'];
+export const CURL_USER_FLAGS: readonly string[] = ['--user', '--proxy-user'];
 
 /** The client-bound flags of one text, answered for increasing indexes. */
 export interface CommandFlags {

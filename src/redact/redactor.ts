@@ -1,9 +1,11 @@
 // Masking secrets in values before they reach the audit log or a review card.
+import { argvField, createArgvMasker } from './argv.js';
 import { createAssignmentMasker } from './assignments.js';
 import { createAwsSecretMasker, isAwsAccessKeyId, isAwsSecretAccessKey } from './aws-secret.js';
 import { entryField } from './entries.js';
 import { createSecretKeyTest, remember } from './key-names.js';
 import { BUILTIN_SECRET_SOURCE } from './patterns.js';
+import { DASH } from './text-values.js';
 
 /** What replaces a secret. */
 export const REDACTED = '[REDACTED]';
@@ -41,7 +43,10 @@ export type Redactor = (value: unknown) => unknown;
  *   collide, so no entry is lost);
  * - a secret named by a sibling is masked too: the `value` of a `{"name": "API_KEY", "value": …}` entry (see
  *   entryField), the second item of a `["password", …]` pair, and an AWS secret access key (40 characters, no key
- *   name) in the same object or array as an access key id, or right after one in a string.
+ *   name) in the same object or array as an access key id, or right after one in a string;
+ * - a list of strings is also read as a command line, and so are the `args` (`argv`, `arguments`) of an object after
+ *   its `command` (`cmd`): the item after `--password` or another secret flag, the password of `-u user:password`
+ *   after curl, and mysql's `-p<password>` are masked across items (see createArgvMasker).
  * Cycles become `[CIRCULAR]`, nesting past 32 levels `[TRUNCATED]`, unreadable properties `[UNREADABLE]`.
  *
  * Everything is compiled here so the returned function only walks the value. Over-masking is the safe failure: a key
@@ -69,20 +74,35 @@ export function createRedactor(settings: RedactSettings = { keys: [], patterns: 
     return result;
   };
   const describeKey = remember(
-    (key: string) => ({ secret: isSecretName(key), name: maskString(key), field: entryField(key) }),
+    (key: string) => ({
+      secret: isSecretName(key),
+      name: maskString(key),
+      field: entryField(key),
+      argv: argvField(key),
+    }),
     MAX_KNOWN_KEYS,
+  );
+  // Flags are data like entry names: tested by the same remembered test, apart from the argument names.
+  const argvMasker = createArgvMasker(
+    (flag) => flag.length <= MAX_NAME_VALUE_LENGTH && isSecretNameValue(flag),
+    maskString,
+    REDACTED,
   );
 
   const visitArray = (array: readonly unknown[], depth: number, ancestors: Set<object>): unknown[] => {
     let awsKeyId = false;
     let awsSecrets: number[] | undefined;
+    let flags = false;
     const copy = array.map((item, i) => {
       if (typeof item === 'string') {
+        if (item.charCodeAt(0) === DASH) flags = true;
         if (isAwsAccessKeyId(item)) awsKeyId = true;
         else if (isAwsSecretAccessKey(item)) (awsSecrets ??= []).push(i);
       }
       return visit(item, depth + 1, ancestors);
     });
+    // Security: `["deploy", "--token", "…"]` names its secret in the item before it. Only lists with a flag are read.
+    if (flags) argvMasker.maskList(array, copy);
     if (awsKeyId && awsSecrets) for (const i of awsSecrets) copy[i] = REDACTED;
     // Security: `[["password", "hunter2"]]` (headers, form fields, env pairs) names its secret in the first item.
     if (array.length === 2 && namesSecret(array[0])) copy[1] = REDACTED;
@@ -107,8 +127,11 @@ export function createRedactor(settings: RedactSettings = { keys: [], patterns: 
       let entryValues: string[] | undefined;
       let awsKeyId = false;
       let awsSecrets: string[] | undefined;
+      // A command and the list of its arguments, read as one command line once both are seen.
+      let command: string | undefined;
+      let args: { items: unknown[]; key: string } | undefined;
       for (const key of keys) {
-        const { secret, name, field } = describeKey(key);
+        const { secret, name, field, argv } = describeKey(key);
         // Security: a key that is itself a secret is stored masked, under a name no other entry has.
         const stored = name === key ? key : (names ??= uniqueNames(keys)).claim(name);
         if (secret) {
@@ -121,8 +144,17 @@ export function createRedactor(settings: RedactSettings = { keys: [], patterns: 
         if (typeof item === 'string') {
           if (isAwsAccessKeyId(item)) awsKeyId = true;
           else if (isAwsSecretAccessKey(item)) (awsSecrets ??= []).push(stored);
+          if (argv === 'command') command = item;
+        } else if (argv === 'args' && Array.isArray(item)) {
+          args = { items: item, key: stored };
         }
         setEntry(copy, stored, visit(item, depth + 1, ancestors));
+      }
+      // Security: `{"command": "curl", "args": ["-u", "admin:…"]}` names the client outside the list.
+      if (command !== undefined && args !== undefined) {
+        const masked = copy[args.key];
+        if (Array.isArray(masked) && masked.length === args.items.length)
+          argvMasker.maskAfterCommand(command, args.items, masked);
       }
       if (secretEntry && entryValues) for (const key of entryValues) setEntry(copy, key, REDACTED);
       if (awsKeyId && awsSecrets) for (const key of awsSecrets) setEntry(copy, key, REDACTED);
