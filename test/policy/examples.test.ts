@@ -39,6 +39,39 @@ const gh = (tool: string, args: Record<string, unknown> = {}) =>
   c('github', tool, { owner: 'o', repo: 'r', ...args });
 const ingress = (IpPermissions: unknown[]) =>
   c('aws', 'authorize_security_group_ingress', { GroupId: 'sg-1', IpPermissions });
+const read = (p: string) => c('fs', 'read_text_file', { path: p });
+
+// Tool names SQL MCP servers use (postgres `query`, sqlite `read_query` / `write_query`, mysql and Supabase
+// `execute_sql`, Neon `run_sql`, …) in the spellings they come in: each one is classified like `query`.
+const SQL_TOOLS = [
+  'query',
+  'execute',
+  'execute_sql',
+  'execute_query',
+  'run_query',
+  'run_sql',
+  'sql',
+  'read_query',
+  'write_query',
+  'executeSql',
+  'executeQuery',
+  'runQuery',
+  'runSql',
+  'readQuery',
+  'writeQuery',
+  'Query',
+  'Execute',
+  'ExecuteSql',
+  'ExecuteQuery',
+  'RunQuery',
+  'execute-sql',
+  'sql_query',
+  'sql_exec',
+  'postgres_query',
+  'execute_sql_query',
+  'apply_migration',
+];
+const WRITE_TOOLS = new Set(['write_query', 'writeQuery']);
 
 const CASES: Record<string, Case[]> = {
   'default.yaml': [
@@ -233,6 +266,48 @@ const CASES: Record<string, Case[]> = {
     k(
       'writing /./etc',
       c('fs', 'write_file', { path: '/./etc/cron.d/x', content: '' }),
+      'deny',
+      'fs-system-write',
+    ),
+    // QA 2: only ~/.docker/config.json holds Docker credentials; .pem files are often fixtures or certificates
+    k(
+      'a project .docker/compose.yml',
+      read('/home/alice/projects/app/.docker/compose.yml'),
+      'allow',
+      'fs-read',
+    ),
+    k(
+      'a project .docker folder',
+      c('fs', 'list_directory', { path: '/home/u/app/.docker' }),
+      'allow',
+      'fs-read',
+    ),
+    k('a .pem test fixture', read('tests/fixtures/cert.pem'), 'approve', 'fs-key-file'),
+    k(
+      'a .pem among several files',
+      c('fs', 'read_multiple_files', { paths: ['/home/u/a.txt', '/home/u/app/ca.PEM'] }),
+      'approve',
+      'fs-key-file',
+    ),
+    k('a .pem in ~/.ssh', read('/home/u/.ssh/github.pem'), 'deny', 'fs-credentials'),
+    k('a .pem in /etc/ssl/private', read('/etc/ssl/private/server.pem'), 'deny', 'fs-credentials'),
+    k('a .key outside ~/.ssh', read('tests/fixtures/server.key'), 'deny', 'fs-credentials'),
+    // QA 2: the same files the shell rules hold for approval
+    k('reading /root/.bash_history', read('/root/.bash_history'), 'approve', 'fs-history'),
+    k('reading .psql_history', read('/home/u/.psql_history'), 'approve', 'fs-history'),
+    k('reading /var/lib', read('/var/lib/postgresql/data/pg_hba.conf'), 'approve', 'fs-system-read'),
+    k(
+      'a system file among several files',
+      c('fs', 'read_multiple_files', { paths: ['/home/u/a.txt', '/etc/passwd'] }),
+      'approve',
+      'fs-system-read',
+    ),
+    k('reading a raw disk', read('/dev/sda'), 'approve', 'fs-system-read'),
+    k('reading /dev/mem', read('/dev/mem'), 'deny', 'fs-credentials'),
+    k('reading a process’s memory', read('/proc/1/mem'), 'deny', 'fs-credentials'),
+    k(
+      'writing a raw disk',
+      c('fs', 'write_file', { path: '/dev/sda', content: '' }),
       'deny',
       'fs-system-write',
     ),
@@ -465,6 +540,47 @@ const CASES: Record<string, Case[]> = {
     ),
     // Not allowed: the UPDATE … SET tripwire reads string literals too, so this needs approval (it is no longer denied)
     k("SELECT 'update set' AS label", sql("SELECT 'update set' AS label"), 'approve', 'sql-update'),
+    // QA 2: `execute` and other SQL tool names fell to the default (allow)
+    k('execute DROP TABLE', c('db', 'execute', { sql: 'DROP TABLE users' }), 'approve', 'sql-schema-change'),
+    k(
+      'execute DELETE without WHERE',
+      c('db', 'execute', { sql: 'DELETE FROM users' }),
+      'deny',
+      'sql-delete-without-where',
+    ),
+    ...SQL_TOOLS.map((tool) =>
+      k(
+        `${tool}: DELETE without WHERE`,
+        c('db', tool, { sql: 'DELETE FROM users' }),
+        'deny',
+        'sql-delete-without-where',
+      ),
+    ),
+    ...SQL_TOOLS.map((tool) =>
+      k(`${tool}: DROP TABLE`, c('db', tool, { query: 'DROP TABLE users' }), 'approve', 'sql-schema-change'),
+    ),
+    ...SQL_TOOLS.map((tool) =>
+      WRITE_TOOLS.has(tool)
+        ? k(`${tool}: even a SELECT`, c('db', tool, { query: 'SELECT 1' }), 'approve', 'sql-write-tool')
+        : k(`${tool}: SELECT`, c('db', tool, { query: 'SELECT 1' }), 'allow', 'sql-read'),
+    ),
+    k('execute without SQL text', c('db', 'execute', { code: 'x' }), 'approve', 'sql-missing-text'),
+    // QA 2: statistics views are reads; password hashes and sleeps are not free
+    k('pg_stat_activity', sql('SELECT pid, state FROM pg_stat_activity'), 'allow', 'sql-read'),
+    k('pg_stat_user_tables', sql('SELECT * FROM pg_stat_user_tables'), 'allow', 'sql-read'),
+    k(
+      'pg_stat_file reads server files',
+      sql("SELECT pg_stat_file('/etc/passwd')"),
+      'approve',
+      'sql-unclassified',
+    ),
+    k('pg_ls_dir lists server files', sql("SELECT pg_ls_dir('/')"), 'approve', 'sql-unclassified'),
+    k('pg_shadow', sql('SELECT usename, passwd FROM pg_shadow'), 'approve', 'sql-password-hashes'),
+    k('pg_authid', sql('SELECT rolpassword FROM pg_catalog.pg_authid'), 'approve', 'sql-password-hashes'),
+    k('mysql.user', sql('SELECT authentication_string FROM mysql.user'), 'approve', 'sql-password-hashes'),
+    k('pg_sleep', sql('SELECT pg_sleep(600)'), 'approve', 'sql-sleep'),
+    k('MySQL SLEEP()', sql('SELECT SLEEP(60)'), 'approve', 'sql-sleep'),
+    k('a column named sleep is not a call', sql('SELECT sleep FROM nights'), 'allow', 'sql-read'),
   ],
   'shell.yaml': [
     {
@@ -588,8 +704,9 @@ const CASES: Record<string, Case[]> = {
     k('quotes glued inside a word', sh("cat ~/.s''sh/config"), 'approve', 'shell-command'),
     k('a backslash', sh('cat ~/.s\\sh/config'), 'approve', 'shell-command'),
     k('a variable', sh('cat $HOME/notes'), 'approve', 'shell-command'),
-    // QA false positives: these are no longer refused (grep, git rm and docker rm still need approval)
-    k('grep -i shutdown', sh('grep -i shutdown app.log'), 'approve', 'shell-command'),
+    // QA false positives: these are no longer refused (git rm and docker rm still need approval)
+    // (changed in QA 2: grep of named files is read-only, so this is allowed)
+    k('grep -i shutdown', sh('grep -i shutdown app.log'), 'allow', 'shell-read-only'),
     k('git log --grep=reboot', sh('git log --grep=reboot'), 'allow', 'shell-read-only'),
     k('echo su', sh('echo su'), 'allow', 'shell-read-only'),
     k('git rm -r --cached', sh('git rm -r --cached node_modules'), 'approve', 'shell-command'),
@@ -615,6 +732,65 @@ const CASES: Record<string, Case[]> = {
     k('curl | python3', sh('curl x | python3'), 'deny', 'shell-pipe-to-shell'),
     k('bash <(curl …)', sh('bash <(curl -s x)'), 'deny', 'shell-pipe-to-shell'),
     k('a fork bomb', sh(':(){ :|:& };:'), 'deny', 'shell-disk-destruction'),
+    // QA 2: system files, histories and disks need approval through the shell as through filesystem.yaml
+    k('cat /etc/passwd', sh('cat /etc/passwd'), 'approve', 'shell-system-read'),
+    k('ls -la /etc', sh('ls -la /etc'), 'approve', 'shell-system-read'),
+    k(
+      'cat pg_hba.conf under /var/lib',
+      sh('cat /var/lib/postgresql/data/pg_hba.conf'),
+      'approve',
+      'shell-system-read',
+    ),
+    k('cat //etc/hosts', sh('cat //etc/hosts'), 'approve', 'shell-system-read'),
+    k('tail /proc/cpuinfo', sh('tail /proc/cpuinfo'), 'approve', 'shell-system-read'),
+    k('cat /root/.bash_history', sh('cat /root/.bash_history'), 'approve', 'shell-history'),
+    k('tail ~/.zsh_history', sh('tail ~/.zsh_history'), 'approve', 'shell-history'),
+    k('head of a raw disk', sh('head -c 1000000 /dev/sda'), 'approve', 'shell-system-read'),
+    k('cat /dev/nvme0n1', sh('cat /dev/nvme0n1'), 'approve', 'shell-system-read'),
+    k('cat /dev/mem', sh('cat /dev/mem'), 'deny', 'shell-credentials'),
+    k('head /proc/kcore', sh('head -c 100 /proc/kcore'), 'deny', 'shell-credentials'),
+    k('an etc folder inside the project', sh('cat src/etc/config.yml ./etc/x'), 'allow', 'shell-read-only'),
+    // QA 2: rm -f of named files is not recursive; recursive deletion stays refused
+    k('rm -f build.log', sh('rm -f build.log'), 'approve', 'shell-command'),
+    k('rm -f two files', sh('rm -f a.log b.log'), 'approve', 'shell-command'),
+    k('rm --force', sh('rm --force build.log'), 'approve', 'shell-command'),
+    k('rm -R', sh('rm -R dist'), 'deny', 'shell-recursive-delete'),
+    k('rm --recursive', sh('rm --recursive dist'), 'deny', 'shell-recursive-delete'),
+    k('rm -fR', sh('rm -fR dist'), 'deny', 'shell-recursive-delete'),
+    k('rm -f -r', sh('rm -f -r dist'), 'deny', 'shell-recursive-delete'),
+    k('xargs rm -r', sh('find . -name x | xargs rm -r'), 'deny', 'shell-recursive-delete'),
+    k("find '-delete' (quoted)", sh("find . -name x '-delete'"), 'deny', 'shell-recursive-delete'),
+    // QA 2: everyday read-only commands
+    k('find -name', sh('find . -name "*.ts"'), 'allow', 'shell-read-only'),
+    k('find -type -mtime', sh('find src -type f -mtime -1'), 'allow', 'shell-read-only'),
+    k('find -ok runs a command', sh('find . -name x -ok rm'), 'approve', 'shell-command'),
+    k('find -execdir', sh('find . -execdir ls'), 'approve', 'shell-command'),
+    k('find -fprint writes a file', sh('find . -fprint out.txt'), 'approve', 'shell-command'),
+    k('grep in named files', sh('grep -n "TODO" src/app.ts src/lib.ts'), 'allow', 'shell-read-only'),
+    // Recursive grep reads files no argument names (.env, keys), where the credential rules cannot see them
+    k('grep -rn', sh('grep -rn "TODO" src'), 'approve', 'shell-command'),
+    k('grep -R', sh('grep -R TODO src'), 'approve', 'shell-command'),
+    k('grep --recursive', sh('grep --recursive TODO src'), 'approve', 'shell-command'),
+    k('grep -d recurse', sh('grep -d recurse TODO src'), 'approve', 'shell-command'),
+    k('grep naming .env', sh('grep KEY .env'), 'deny', 'shell-credentials'),
+    k('git branch -a', sh('git branch -a'), 'allow', 'shell-read-only'),
+    k('git branch -vv --sort', sh('git branch -vv --sort=-committerdate'), 'allow', 'shell-read-only'),
+    k('git branch NAME creates a branch', sh('git branch feature-x'), 'approve', 'shell-command'),
+    k('git branch -D deletes', sh('git branch -D main'), 'approve', 'shell-command'),
+    k('git branch -m renames', sh('git branch -m old new'), 'approve', 'shell-command'),
+    k('git --no-pager log', sh('git --no-pager log'), 'allow', 'shell-read-only'),
+    k('git -C dir status', sh('git -C packages/web status'), 'allow', 'shell-read-only'),
+    k('git -c sets config (can run programs)', sh('git -c core.pager=x log'), 'approve', 'shell-command'),
+    k('git --no-pager diff --ext-diff', sh('git --no-pager diff --ext-diff'), 'approve', 'shell-command'),
+    k('node --version', sh('node --version'), 'allow', 'shell-read-only'),
+    k('python3 -V', sh('python3 -V'), 'allow', 'shell-read-only'),
+    k('go version', sh('go version'), 'allow', 'shell-read-only'),
+    k('npm version patch bumps the version', sh('npm version patch'), 'approve', 'shell-command'),
+    // QA 2: only ~/.docker/config.json holds Docker credentials; .pem files are often fixtures or certificates
+    k('cat a project .docker/compose.yml', sh('cat app/.docker/compose.yml'), 'allow', 'shell-read-only'),
+    k('cat a .pem test fixture', sh('cat tests/fixtures/cert.pem'), 'approve', 'shell-key-file'),
+    k('cat a .pem in ~/.ssh', sh('cat ~/.ssh/github.pem'), 'deny', 'shell-credentials'),
+    k('ls /etc/ssl/private', sh('ls /etc/ssl/private'), 'deny', 'shell-credentials'),
   ],
   'cloud-iam.yaml': [
     {
@@ -710,10 +886,11 @@ const CASES: Record<string, Case[]> = {
       rule: 'cloud-cli-audit-logging-off',
     },
     {
-      name: 'a private CIDR is not open ingress',
+      // (changed in QA 2: every firewall change needs approval; only the whole internet is critical)
+      name: 'a private CIDR is not open ingress, but still a firewall change',
       call: c('aws', 'authorize_security_group_ingress', { cidr: '10.0.0.0/8' }),
-      action: 'allow',
-      rule: 'default:unmatched',
+      action: 'approve',
+      rule: 'cloud-firewall-change',
     },
     k(
       'ssm get-parameter without decryption',
@@ -724,10 +901,10 @@ const CASES: Record<string, Case[]> = {
     k('gcloud list', aws('gcloud compute instances list', 'gcloud'), 'allow', 'cloud-cli-read'),
     k('az list', aws('az vm list', 'az_cli'), 'allow', 'cloud-cli-read'),
     k(
-      'an ingress rule with a description',
+      'an ingress rule with a description (changed in QA 2: a firewall change)',
       ingress([{ IpRanges: [{ CidrIp: '10.0.0.0/8', Description: 'vpc' }] }]),
-      'allow',
-      'default:unmatched',
+      'approve',
+      'cloud-firewall-change',
     ),
     // QA: reading secrets through read-looking commands
     k(
@@ -854,6 +1031,150 @@ const CASES: Record<string, Case[]> = {
       'approve',
       'cloud-cli-open-ingress',
     ),
+    // QA 2: making things public, in both spellings
+    k(
+      'put_bucket_acl public-read',
+      c('aws', 'put_bucket_acl', { Bucket: 'b', ACL: 'public-read' }),
+      'approve',
+      'cloud-public-acl',
+    ),
+    k(
+      'PutBucketAcl public-read',
+      c('aws', 'PutBucketAcl', { Bucket: 'b', ACL: 'public-read' }),
+      'approve',
+      'cloud-public-acl',
+    ),
+    k(
+      'a grant to AllUsers',
+      c('aws', 'put_object_acl', { GrantRead: 'uri=http://acs.amazonaws.com/groups/global/AllUsers' }),
+      'approve',
+      'cloud-public-acl',
+    ),
+    k(
+      'a private ACL is still a change',
+      c('aws', 'put_bucket_acl', { Bucket: 'b', ACL: 'private' }),
+      'approve',
+      'cloud-api-change',
+    ),
+    k(
+      'switching off BlockPublicAcls',
+      c('aws', 'put_public_access_block', {
+        Bucket: 'b',
+        PublicAccessBlockConfiguration: { BlockPublicAcls: false },
+      }),
+      'approve',
+      'cloud-public-access-block-off',
+    ),
+    k(
+      'a publicly accessible database',
+      c('aws', 'modify_db_instance', { DBInstanceIdentifier: 'd', PubliclyAccessible: true }),
+      'approve',
+      'cloud-publicly-accessible',
+    ),
+    k(
+      'ModifyDBInstance publicly accessible',
+      c('aws', 'ModifyDBInstance', { DBInstanceIdentifier: 'd', PubliclyAccessible: true }),
+      'approve',
+      'cloud-publicly-accessible',
+    ),
+    k(
+      'a snapshot shared with everyone',
+      c('aws', 'modify_snapshot_attribute', {
+        SnapshotId: 's',
+        CreateVolumePermission: { Add: [{ Group: 'all' }] },
+      }),
+      'approve',
+      'cloud-public-share',
+    ),
+    k(
+      'a Lambda permission for principal *',
+      c('aws', 'add_permission', { FunctionName: 'f', Principal: '*', Action: 'lambda:InvokeFunction' }),
+      'approve',
+      'cloud-public-share',
+    ),
+    k(
+      'a function URL without auth',
+      c('aws', 'create_function_url_config', { FunctionName: 'f', AuthType: 'NONE' }),
+      'approve',
+      'cloud-public-share',
+    ),
+    // QA 2: deploying, starting / stopping / terminating, emptying, firewall changes
+    ...(
+      [
+        ['update_function_code', { FunctionName: 'f', ZipFile: 'x' }],
+        ['UpdateFunctionCode', { FunctionName: 'f', ZipFile: 'x' }],
+        ['run_instances', { ImageId: 'ami-1', MinCount: 1, MaxCount: 1 }],
+        ['RunInstances', { ImageId: 'ami-1', MinCount: 1, MaxCount: 1 }],
+        ['stop_instances', { InstanceIds: ['i-1'] }],
+        ['StopInstances', { InstanceIds: ['i-1'] }],
+        ['start_instances', { InstanceIds: ['i-1'] }],
+        ['reboot_instances', { InstanceIds: ['i-1'] }],
+        ['terminate_instances', { InstanceIds: ['i-1'] }],
+        ['empty_bucket', { Bucket: 'b' }],
+        ['put_object', { Bucket: 'b', Key: 'k', Body: 'x' }],
+        ['create_bucket', { Bucket: 'b' }],
+        ['update_service', { cluster: 'c', service: 's', forceNewDeployment: true }],
+        ['create_stack', { StackName: 's' }],
+        ['CreateBucket', { Bucket: 'b' }],
+      ] as const
+    ).map(([tool, args]) => k(tool, c('aws', tool, { ...args }), 'approve', 'cloud-api-change')),
+    ...(
+      [
+        ['revoke_security_group_ingress', { GroupId: 'sg-1', cidr: '10.0.0.0/8' }],
+        ['create_security_group', { GroupName: 'g' }],
+        ['update_firewall_rule', { name: 'f', sourceRanges: ['10.0.0.0/8'] }],
+        ['CreateNetworkAclEntry', { NetworkAclId: 'a', CidrBlock: '10.0.0.0/8' }],
+        ['AuthorizeSecurityGroupEgress', { GroupId: 'sg-1' }],
+      ] as const
+    ).map(([tool, args]) => k(tool, c('aws', tool, { ...args }), 'approve', 'cloud-firewall-change')),
+    // …while reads stay free and other servers' create_ / run_ tools are not cloud changes
+    k('describe_security_groups', c('aws', 'describe_security_groups', {}), 'allow', 'cloud-read'),
+    k('get_bucket_acl', c('aws', 'get_bucket_acl', { Bucket: 'b' }), 'allow', 'cloud-read'),
+    k('ListFunctions', c('aws', 'ListFunctions', {}), 'allow', 'cloud-read'),
+    k(
+      'create_issue is not a cloud call',
+      c('github', 'create_issue', { title: 't' }),
+      'allow',
+      'default:unmatched',
+    ),
+    k(
+      'run_command is not a cloud call',
+      c('sh', 'run_command', { command: 'ls' }),
+      'allow',
+      'default:unmatched',
+    ),
+    k(
+      'create_directory is not a cloud call',
+      c('fs', 'create_directory', { path: '/x' }),
+      'allow',
+      'default:unmatched',
+    ),
+    k('RunQuery is not a cloud call', c('db', 'RunQuery', { sql: 'SELECT 1' }), 'allow', 'default:unmatched'),
+    // QA 2: harmless commands that were held
+    k('gcloud run services list', aws('gcloud run services list', 'gcloud'), 'allow', 'cloud-cli-read'),
+    k('aws logs tail', aws('aws logs tail /aws/lambda/fn --since 1h'), 'allow', 'cloud-cli-read'),
+    k(
+      'gcloud logging read',
+      aws('gcloud logging read "severity>=ERROR" --limit 20', 'gcloud'),
+      'allow',
+      'cloud-cli-read',
+    ),
+    k(
+      'a JMESPath pipe inside quotes',
+      aws("aws ec2 describe-instances --query 'Reservations[].Instances[] | [0]'"),
+      'allow',
+      'cloud-cli-read',
+    ),
+    k('gcloud run deploy', aws('gcloud run deploy web --image x', 'gcloud'), 'approve', 'cloud-cli-change'),
+    k(
+      'gcloud run jobs execute',
+      aws('gcloud run jobs execute nightly', 'gcloud'),
+      'approve',
+      'cloud-cli-change',
+    ),
+    k('aws ec2 run-instances', aws('aws ec2 run-instances --image-id ami-1'), 'approve', 'cloud-cli-change'),
+    k('a redirect outside quotes', aws('aws logs tail g > out.txt'), 'approve', 'cloud-cli-unclassified'),
+    k('an unclosed quote', aws("aws logs tail 'g"), 'approve', 'cloud-cli-unclassified'),
   ],
   'github.yaml': [
     {
@@ -1087,6 +1408,15 @@ describe('all example files together', () => {
       '[a]',
       'x=;',
       '.ssh',
+      'gcloud run ',
+      " '|'",
+      'git -C a ',
+      'grep -',
+      'find . ',
+      ' //./',
+      '/dev/',
+      '.bash_history',
+      'pg_sleep (',
     ];
     const targets = [
       ['query', 'sql'],
@@ -1095,6 +1425,7 @@ describe('all example files together', () => {
       ['read_text_file', 'path'],
       ['authorize_security_group_ingress', 'cidr'],
       ['push_files', 'branch'],
+      ['put_bucket_acl', 'ACL'],
     ] as const;
     const slow: string[] = [];
     for (const pump of pumps) {
