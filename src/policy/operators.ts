@@ -138,6 +138,17 @@ export function checkOperators(
   if ('flags' in input && !('regex' in input)) {
     fail([...path, 'flags'], 'flags apply to regex; add regex or remove flags');
   }
+  // Without u, \p{L} is a plain "p{L}": the rule would silently match something else than what was written.
+  if (
+    valid.has('regex') &&
+    /\\[pP]\{/.test(input.regex as string) &&
+    !(typeof input.flags === 'string' && input.flags.includes('u'))
+  ) {
+    fail(
+      [...path, 'regex'],
+      'uses \\p{…}, which only means a Unicode property with the u flag; add flags: u',
+    );
+  }
   if (input.exists === false && keys.some((key) => key !== 'exists')) {
     fail(
       [...path, 'exists'],

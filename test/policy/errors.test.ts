@@ -477,6 +477,14 @@ describe('regexes', () => {
     );
   });
 
+  test('\\p{…} without the u flag is refused: it would match the letters p{L}, not a Unicode property', () => {
+    const error = errorOf(regexRule("{ regex: '^\\p{Lu}' }"));
+    expect(error.message).toBe(
+      'policies/sql.yaml:5:25: rule "sql-drop": args.query.regex: uses \\p{…}, which only means a Unicode property with the u flag; add flags: u',
+    );
+    expect(() => compile(regexRule("{ regex: '^\\p{Lu}', flags: u }"))).not.toThrow();
+  });
+
   test('overlong patterns are refused before they are checked', () => {
     const error = errorOf(regexRule(`{ regex: '${'a'.repeat(501)}' }`));
     expect(error.message).toContain('args.query.regex: is longer than 500 characters');
