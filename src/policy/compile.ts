@@ -10,7 +10,7 @@
 //   redactor adds its own built-in token shapes); nothing removes a built-in.
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
+import { LineCounter, isScalar, parseDocument } from 'yaml';
 import { z } from 'zod';
 import type { SourceLocation } from '../errors.js';
 import { formatLocation } from '../errors.js';
@@ -105,6 +105,9 @@ function compileFile(policySource: PolicySource): FileResult {
     });
     return { problems, ids: [], pending: [] };
   }
+  // `---` with nothing after it is an empty document too (an implicit null, not a written one).
+  const contents = doc.contents;
+  if (isScalar(contents) && contents.value === null && contents.source === '') doc.contents = null;
   const raw: unknown = doc.toJS();
   const ctx = createFileContext(source, raw);
   const ids: RuleIdSite[] = [];

@@ -61,7 +61,7 @@ describe('YAML and shape', () => {
   test('refuses a file that holds nothing (empty, only comments, {} or null), saying what is expected', () => {
     const expected =
       'expected a mapping with the key rules (a list of rules) and optionally defaults and redact; write rules: [] if this file deliberately has no rules';
-    for (const text of ['', '\n\n', '# nothing yet\n# more\n']) {
+    for (const text of ['', '\n\n', '# nothing yet\n# more\n', '---\n', '# header\n---\n']) {
       const error = errorOf(text);
       expect(error.code).toBe('POLICY_INVALID');
       expect(error.message).toBe(
