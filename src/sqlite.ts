@@ -86,7 +86,10 @@ function canRead(db: Database.Database): boolean {
 function openSnapshot(file: string, busyTimeoutMs: number): Database.Database {
   const wal = `${file}-wal`;
   const fingerprint = () =>
-    [file, wal].map((f) => (existsSync(f) ? `${statSync(f).size}:${statSync(f).mtimeMs}` : '-')).join('|');
+    [file, wal]
+      .map((f) => statSync(f, { throwIfNoEntry: false }))
+      .map((stat) => (stat ? `${stat.size}:${stat.mtimeMs}` : '-'))
+      .join('|');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'warden-read-'));
   const copy = path.join(dir, path.basename(file));
   try {

@@ -37,6 +37,12 @@ describe('approvals end to end', () => {
     setup = undefined;
   });
 
+  /** Parks an fx__echo call (held, with a progress token) and returns its pending request. */
+  const parkEcho = (text: string) => {
+    heldCall('fx__echo', { text }).catch(() => undefined);
+    return setup!.pendingFor('fx__echo');
+  };
+
   /** Calls a tool with a progress token, so Warden holds the call while it waits. */
   const heldCall = (name: string, args: Record<string, unknown>, progress: number[] = []) =>
     setup!.warden.client.callTool({ name, arguments: args }, CallToolResultSchema, {
@@ -331,9 +337,7 @@ describe('approvals end to end', () => {
 
   it('cancels a held request when the agent goes away, and the call shows as denied, not pending', async () => {
     setup = await startApprovalSetup();
-    const call = heldCall('fx__echo', { text: 'left behind' });
-    call.catch(() => undefined);
-    const pending = await setup.pendingFor('fx__echo');
+    const pending = await parkEcho('left behind');
     await setup.warden.client.close();
     const story = await storyOf(setup.warden.dbPath, pending.id, 'call.denied');
     expect(story).toEqual(
@@ -356,9 +360,7 @@ describe('approvals end to end', () => {
 
   it('marks a killed gateway’s pending request abandoned on the next start, and it never runs', async () => {
     setup = await startApprovalSetup();
-    const call = heldCall('fx__echo', { text: 'orphan' });
-    call.catch(() => undefined);
-    const pending = await setup.pendingFor('fx__echo');
+    const pending = await parkEcho('orphan');
     const pid = setup.warden.transport.pid!;
     process.kill(pid, 'SIGKILL');
     await waitFor(() => {
@@ -399,9 +401,7 @@ describe('approvals end to end', () => {
 
   it('has the review service abandon a killed gateway’s request even when no gateway starts again', async () => {
     setup = await startApprovalSetup();
-    const call = heldCall('fx__echo', { text: 'orphan' });
-    call.catch(() => undefined);
-    const pending = await setup.pendingFor('fx__echo');
+    const pending = await parkEcho('orphan');
     process.kill(setup.warden.transport.pid!, 'SIGKILL');
     await waitFor(
       async () =>
