@@ -3,13 +3,13 @@
 // so one run reports every problem of the rule at its own file:line:column.
 import picomatch from 'picomatch';
 import type { SourceLocation } from '../errors.js';
-import { resolveArgPath } from './evaluate.js';
+import { parseArgPath, walkArgPath, type ArgPath } from './arg-paths.js';
 import type { CompiledRule, Condition } from './evaluate.js';
 import { compileMatcher, type MatcherContext, type ValueMatcher } from './matchers.js';
 import { locate, policyIssueMessage, problemAt, problemsFromZod } from './problems.js';
 import type { PolicyErrorCode, Problem, YamlPath, YamlSource } from './problems.js';
 import { compileRegex, type RegexSafetyRequest } from './regex-safety.js';
-import { ARG_PATH_PATTERN, ARG_PATH_RULE, ruleSchema, type MatchInput } from './schema.js';
+import { ruleSchema, type MatchInput } from './schema.js';
 
 /** A rule compiled from one file; its action is filled in from the merged defaults when it sets none. */
 export type FileRule = Omit<CompiledRule, 'action'> & { action?: CompiledRule['action'] };
@@ -76,19 +76,20 @@ function globCondition(field: 'server' | 'tool', globs: string | string[]): Cond
   };
 }
 
-function argCondition(argPath: string, matcher: ValueMatcher): Condition {
-  // `source|destination`: holds when it holds for any present path; when none is present, for an absent argument.
-  const alternatives = argPath
-    .split('|')
-    .map((alternative) => ({ label: alternative, segments: alternative.split('.') }));
+function argCondition(argPath: string, alternatives: readonly ArgPath[], matcher: ValueMatcher): Condition {
+  // `source|destination`, `items.*.name`: holds when it holds for any value a path reaches; when none reaches a
+  // value, for an absent argument.
   return (_call, args, show) => {
     let anyPresent = false;
-    for (const { label, segments } of alternatives) {
-      const { present, value } = resolveArgPath(args, segments);
-      if (!present) continue;
-      anyPresent = true;
-      const held = matcher.test(value, true);
-      if (held !== null) return `args.${label} ${show(value, segments)} ${held}`;
+    for (const alternative of alternatives) {
+      const line = walkArgPath(args, alternative, (value, at) => {
+        anyPresent = true;
+        const held = matcher.test(value, true);
+        if (held === null) return undefined;
+        const path = at();
+        return `args.${alternative.wild ? path.join('.') : alternative.text} ${show(value, path)} ${held}`;
+      });
+      if (line !== undefined) return line;
     }
     if (anyPresent) return null;
     const held = matcher.test(undefined, false);
@@ -108,17 +109,18 @@ function compileArgs(rawRule: unknown, base: YamlPath, ctx: FileContext): Condit
   const conditions: Condition[] = [];
   let failed = false;
   for (const [argPath, input] of Object.entries(args)) {
-    if (!ARG_PATH_PATTERN.test(argPath)) {
+    const parsed = parseArgPath(argPath);
+    if ('error' in parsed) {
       ctx.problem(
         [...base, 'args'],
         'POLICY_INVALID',
-        `invalid argument path "${argPath}": ${ARG_PATH_RULE}`,
+        `invalid argument path "${argPath}": ${parsed.error}`,
         argPath,
       );
       failed = true;
     }
     const matcher = compileMatcher(input, [...base, 'args', argPath], ctx);
-    if (matcher) conditions.push(argCondition(argPath, matcher));
+    if (matcher && 'paths' in parsed) conditions.push(argCondition(argPath, parsed.paths, matcher));
     else failed = true;
   }
   return failed ? undefined : conditions;

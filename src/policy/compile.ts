@@ -73,6 +73,25 @@ interface FileResult {
 }
 
 /**
+ * An argument path written as a plain YAML key that starts with `*` (`**.password: …`): YAML reads it as an alias,
+ * and its own errors (`Unexpected scalar at node end`) do not say so. Found by the line that holds it.
+ */
+function unquotedStarKey(text: string): { line: number; column: number; message: string } | undefined {
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const found = /^(\s*(?:-\s+)?|.*?[{,]\s*)(\*[^\s:,{}'"]*)\s*:(?:\s|$)/.exec(lines[i]!);
+    if (!found || lines[i]!.trimStart().startsWith('#')) continue;
+    const key = found[2]!;
+    return {
+      line: i + 1,
+      column: found[1]!.length + 1,
+      message: `invalid YAML: the key ${key} starts with *, which YAML reads as an alias: quote it ('${key}')`,
+    };
+  }
+  return undefined;
+}
+
+/**
  * Parses and compiles one file; returns its problems instead of throwing. Regexes are built here but their safety
  * check is left in `pending`, for one batch over every file.
  *
@@ -93,6 +112,16 @@ function compileFile(policySource: PolicySource): FileResult {
   });
   const source: YamlSource = { file: policySource.file, doc, lineCounter };
   if (doc.errors.length > 0) {
+    const star = unquotedStarKey(policySource.text);
+    if (star) {
+      const { line, column, message } = star;
+      const problem: Problem = {
+        code: 'POLICY_PARSE',
+        location: { file: policySource.file, line, column },
+        message,
+      };
+      return { problems: [problem], ids: [], pending: [] };
+    }
     const problems = doc.errors.map((error): Problem => {
       const { line, col } = lineCounter.linePos(error.pos[0]);
       return {

@@ -11,6 +11,7 @@ import type {
 } from './types.js';
 import { ACTIONS, RISKS } from './types.js';
 import { BUILT_IN_REDACT_KEYS, BUILT_IN_REDACT_PATTERNS } from './redaction.js';
+import { resolveArgPath } from './arg-paths.js';
 
 /** Shows an argument value in a `why` line, with secrets masked. */
 export type ShowValue = (value: unknown, path: readonly string[]) => string;
@@ -80,23 +81,6 @@ export function createShowValue(redaction: RedactionSettings): ShowValue {
     const cut = text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN)}…` : text;
     return JSON.stringify(cut);
   };
-}
-
-/** The value at a dotted path: own properties only (never the prototype), array indexes for digit segments. */
-export function resolveArgPath(args: unknown, path: readonly string[]): { present: boolean; value: unknown } {
-  let current = args;
-  for (const segment of path) {
-    if (Array.isArray(current)) {
-      if (!/^\d+$/.test(segment) || Number(segment) >= current.length)
-        return { present: false, value: undefined };
-      current = current[Number(segment)];
-    } else if (current !== null && typeof current === 'object' && Object.hasOwn(current, segment)) {
-      current = (current as Record<string, unknown>)[segment];
-    } else {
-      return { present: false, value: undefined };
-    }
-  }
-  return { present: current !== undefined, value: current };
 }
 
 const ACTION_RANK: Record<Action, number> = Object.fromEntries(ACTIONS.map((a, i) => [a, i])) as Record<

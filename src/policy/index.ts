@@ -18,7 +18,8 @@ export {
   type Explanation,
   type ExplainedRule,
 } from './explain.js';
-export { BUILT_IN_DEFAULTS, resolveArgPath, type PolicyDefaults } from './evaluate.js';
+export { BUILT_IN_DEFAULTS, type PolicyDefaults } from './evaluate.js';
+export { resolveArgPath } from './arg-paths.js';
 export { BUILT_IN_REDACT_KEYS, BUILT_IN_REDACT_PATTERNS } from './redaction.js';
 export {
   buildSafeRegex,

@@ -91,14 +91,6 @@ export const annotationsMatchSchema = z.strictObject({
   openWorldHint: z.boolean().optional(),
 });
 
-/**
- * A dotted path into the arguments (`path`, `options.mode`, `items.0.name`), or alternatives: `sql|query`. Checked
- * by compile-rule.ts (with the matchers), so a bad path is reported at its key next to the rule's other problems.
- */
-export const ARG_PATH_PATTERN = /^[^.|]+(\.[^.|]+)*(\|[^.|]+(\.[^.|]+)*)*$/;
-export const ARG_PATH_RULE =
-  'argument paths are dot-separated names (a.b.0.c), alternatives separated by | (sql|query)';
-
 export const matchSchema = z.strictObject({
   server: globsSchema.optional(),
   tool: globsSchema.optional(),

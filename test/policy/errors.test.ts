@@ -22,6 +22,26 @@ describe('YAML and shape', () => {
     expect(error.message).toMatch(/^policies\/sql\.yaml:4:5: invalid YAML: Map keys must be unique/);
   });
 
+  test('an argument path starting with * written unquoted is named, with the quoting that fixes it', () => {
+    const block = errorOf(
+      yaml(
+        'rules:',
+        '  - id: a',
+        '    match:',
+        '      args:',
+        '        **.password: { exists: true }',
+        '    risk: high',
+      ),
+    );
+    expect(block.message).toBe(
+      "policies/sql.yaml:5:9: invalid YAML: the key **.password starts with *, which YAML reads as an alias: quote it ('**.password')",
+    );
+    const flow = errorOf(yaml('rules:', '  - { id: a, risk: high, match: { args: { *.name: x } } }'));
+    expect(flow.message).toBe(
+      "policies/sql.yaml:2:43: invalid YAML: the key *.name starts with *, which YAML reads as an alias: quote it ('*.name')",
+    );
+  });
+
   test('a second YAML document is named as such, not as a parser call to make', () => {
     const error = errorOf(yaml('rules: []', '---', 'rules: []'));
     expect(error.message).toBe(

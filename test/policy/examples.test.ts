@@ -1000,18 +1000,38 @@ const CASES: Record<string, Case[]> = {
       'approve',
       'cloud-remote-exec',
     ),
-    // QA: 0.0.0.0/0 beyond the first range; ::/0
+    // QA: 0.0.0.0/0 beyond the first range, at any depth; ::/0
     k(
       '0.0.0.0/0 in the second range',
       ingress([{ IpRanges: [{ CidrIp: '10.0.0.0/8' }, { CidrIp: '0.0.0.0/0' }] }]),
       'approve',
-      'cloud-ingress-several-ranges',
+      'cloud-open-ingress',
     ),
     k(
       '0.0.0.0/0 in the second permission',
       ingress([{ IpRanges: [{ CidrIp: '10.0.0.0/8' }] }, { IpRanges: [{ CidrIp: '0.0.0.0/0' }] }]),
       'approve',
-      'cloud-ingress-several-ranges',
+      'cloud-open-ingress',
+    ),
+    k(
+      'several private ranges are a firewall change, not an opening',
+      ingress([{ IpRanges: [{ CidrIp: '10.0.0.0/8' }] }, { IpRanges: [{ CidrIp: '192.168.0.0/16' }] }]),
+      'approve',
+      'cloud-firewall-change',
+    ),
+    k(
+      'a GCP firewall body nested in the arguments',
+      c('gcp', 'insert_firewall', { project: 'p', firewallResource: { sourceRanges: ['0.0.0.0/0'] } }),
+      'approve',
+      'cloud-open-ingress',
+    ),
+    k(
+      'an Azure rule with the prefix under properties',
+      c('azure', 'create_network_security_rule', {
+        parameters: { properties: { sourceAddressPrefix: 'Internet', access: 'Allow' } },
+      }),
+      'approve',
+      'cloud-open-ingress',
     ),
     k(
       '::/0 in Ipv6Ranges',

@@ -196,6 +196,74 @@ describe('argument paths', () => {
     expect(fires(absent, { query: 'x' })).toBe(false);
   });
 
+  const whyOf = (policy: ReturnType<typeof compile>, args: Record<string, unknown>, redactedArgs?: unknown) =>
+    policy.evaluate(call('t', args, { redactedArgs })).matches.find((m) => m.ruleId === 'r')?.why;
+
+  test('* reaches every item of a list or value of an object; the why line names the one that matched', () => {
+    const policy = argsRule(`IpPermissions.*.IpRanges.*.CidrIp: { regex: '/0$' }`);
+    const open = {
+      IpPermissions: [
+        { IpRanges: [{ CidrIp: '10.0.0.0/8' }] },
+        { IpRanges: [{ CidrIp: '192.168.0.0/16' }, { CidrIp: '0.0.0.0/0' }] },
+      ],
+    };
+    expect(whyOf(policy, open)).toEqual([
+      'args.IpPermissions.1.IpRanges.1.CidrIp "0.0.0.0/0" matches /\\/0$/',
+    ]);
+    const closed = { IpPermissions: [{ IpRanges: [{ CidrIp: '10.0.0.0/8' }, { CidrIp: '10.1.0.0/16' }] }] };
+    expect(fires(policy, closed)).toBe(false);
+    expect(fires(argsRule(`tags.*: prod`), { tags: { env: 'prod' } })).toBe(true);
+    expect(fires(argsRule(`tags.*: prod`), { tags: { env: 'dev', tier: 'web' } })).toBe(false);
+    // A scalar has no items: `*` under it reaches nothing.
+    expect(fires(argsRule(`tags.*: { exists: true }`), { tags: 'prod' })).toBe(false);
+  });
+
+  test('** reaches values at any depth, this level included', () => {
+    const policy = argsRule(`'**.password': { exists: true }`);
+    expect(fires(policy, { password: 'x' })).toBe(true);
+    expect(fires(policy, { a: [{ b: { password: 'x' } }] })).toBe(true);
+    expect(fires(policy, { a: [{ b: { passwords: 'x' } }] })).toBe(false);
+    const anywhere = argsRule(`'**': { regex: '0\\.0\\.0\\.0/0' }`);
+    expect(whyOf(anywhere, { rules: [{ from: ['10.0.0.0/8', '0.0.0.0/0'] }] })).toEqual([
+      'args.rules.0.from.1 "0.0.0.0/0" matches /0\\.0\\.0\\.0\\/0/',
+    ]);
+    expect(fires(argsRule(`a.**.**.b: 1`), { a: { x: { b: 1 } } })).toBe(true);
+  });
+
+  test('a wildcard path that reaches nothing is an absent argument', () => {
+    const policy = argsRule('items.*.name: { exists: false }');
+    expect(fires(policy, { items: [] })).toBe(true);
+    expect(fires(policy, { items: [{ id: 1 }] })).toBe(true);
+    expect(fires(policy, { items: [{ id: 1 }, { name: 'n' }] })).toBe(false);
+    expect(whyOf(policy, {})).toEqual(['args.items.*.name is absent']);
+  });
+
+  test('a wildcard path holds when the matcher holds for any value it reaches, not for every one', () => {
+    const policy = argsRule('items.*.env: { not: { equals: prod } }');
+    expect(fires(policy, { items: [{ env: 'prod' }, { env: 'dev' }] })).toBe(true);
+    expect(fires(policy, { items: [{ env: 'prod' }, { env: 'prod' }] })).toBe(false);
+  });
+
+  test('wildcards follow own data only and survive arguments nested 100,000 levels deep', () => {
+    expect(fires(argsRule("'**.constructor': { exists: true }"), { a: { b: 1 } })).toBe(false);
+    let deep: Record<string, unknown> = { token: 'x' };
+    for (let i = 0; i < 100_000; i++) deep = { next: deep };
+    expect(fires(argsRule("'**.token': x"), deep)).toBe(true);
+  });
+
+  test('a why line through a wildcard shows the value as the audit log stores it', () => {
+    const policy = argsRule(`env.*.value: { regex: 'hunter2' }`);
+    const args = { env: [{ name: 'DB_PASSWORD', value: 'hunter2' }] };
+    const redacted = { env: [{ name: 'DB_PASSWORD', value: '[REDACTED]' }] };
+    expect(whyOf(policy, args, redacted)).toEqual(['args.env.0.value "[REDACTED]" matches /hunter2/']);
+  });
+
+  test('a * glued to other text in a path is an error, not a literal key or a glob', () => {
+    expect(() => argsRule('items.na*: 1')).toThrow(
+      'invalid argument path "items.na*": "na*": a * stands alone in a path, as * (any one key or list item) or ** (any depth)',
+    );
+  });
+
   test('non-object arguments are treated as {}', () => {
     const policy = argsRule('x: { exists: false }');
     for (const args of [null, 'text', 42, ['a']]) {
