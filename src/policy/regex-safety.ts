@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { recheckBatchSync, type RecheckOutcome, type RecheckRequest } from './recheck-batch.js';
+import { SHIPPED_SAFE_REGEX_KEYS } from './shipped-regexes.js';
 
 /** How long recheck may think about one pattern. A pattern it cannot clear in time is refused (fail closed). */
 export const REGEX_CHECK_TIMEOUT_MS = 5_000;
@@ -103,7 +104,8 @@ function verdictOf(request: RegexSafetyRequest, outcome: RecheckOutcome): RegexS
 }
 
 /**
- * Checks many patterns for catastrophic backtracking, in one batch: patterns in `cache` are trusted, the same
+ * Checks many patterns for catastrophic backtracking, in one batch: the shipped policies' patterns (proven when the
+ * package was built, see shipped-regexes.ts) and patterns in `cache` are trusted, the same
  * pattern is checked once, and the rest go to recheck several at a time (recheckBatchSync). Returns one verdict per
  * request, in order; patterns proven safe are added to `cache`. Anything recheck cannot decide is not safe (fail
  * closed). Blocks until done; never throws.
@@ -111,11 +113,13 @@ function verdictOf(request: RegexSafetyRequest, outcome: RecheckOutcome): RegexS
 export function checkRegexSafety(
   requests: readonly RegexSafetyRequest[],
   cache?: RegexCheckCache,
+  { proveShipped = false }: { proveShipped?: boolean } = {},
 ): RegexSafety[] {
   const keys = requests.map((request) => regexCheckKey(request.source, request.flags));
   const toCheck = new Map<string, RegexSafetyRequest>();
   requests.forEach((request, index) => {
     const key = keys[index]!;
+    if (!proveShipped && SHIPPED_SAFE_REGEX_KEYS.has(key)) return;
     if (!cache?.has(key) && !toCheck.has(key)) toCheck.set(key, request);
   });
   const outcomes = recheckBatchSync([...toCheck.values()], { timeoutMs: REGEX_CHECK_TIMEOUT_MS });
