@@ -23,9 +23,16 @@ import type { Logger } from '../log.js';
 import type { WardenConfig } from '../config/schema.js';
 import { DownstreamConnection, type DownstreamEvents } from './downstream.js';
 import { NAME_SEPARATOR, buildNameMap, sanitizeNamePart, type NamedEntry } from './naming.js';
-import { createCallPipeline, type AuditSink, type PolicyRef, type ToolTarget } from './pipeline.js';
+import {
+  createCallPipeline,
+  redactorCache,
+  type AuditSink,
+  type PolicyRef,
+  type ToolTarget,
+} from './pipeline.js';
 import type { ApprovalGate } from './approval-gate.js';
 import { WARDEN_TOOLS, callWardenTool, isWardenTool } from './warden-tools.js';
+import { createGuardedReads } from './guarded-reads.js';
 import { signalCancel } from './wire/cancel.js';
 import { StdioServerTransport } from './wire/stdio-server.js';
 import {
@@ -142,15 +149,16 @@ export class Gateway {
 
   private installHandlers(): void {
     const { config, logger } = this.options;
+    const agent = () => {
+      const info = this.server.getClientVersion();
+      return info ? { name: info.name, version: info.version } : {};
+    };
     const pipeline = createCallPipeline({
       policy: this.options.policy,
       audit: this.options.audit,
       principal: config.principal,
       sessionId: this.options.sessionId,
-      agent: () => {
-        const info = this.server.getClientVersion();
-        return info ? { name: info.name, version: info.version } : {};
-      },
+      agent,
       maxArgumentBytes: config.gateway.maxArgumentBytes,
       callTimeoutMs: config.gateway.callTimeoutMs,
       excerptChars: config.audit.excerptChars,
@@ -158,6 +166,15 @@ export class Gateway {
       ...(this.options.approvals ? { approvals: this.options.approvals } : {}),
     });
     const gate = this.options.approvals;
+    const wardenToolRedactor = redactorCache();
+    const guardedRead = createGuardedReads({
+      policy: this.options.policy,
+      audit: this.options.audit,
+      principal: config.principal,
+      sessionId: this.options.sessionId,
+      agent,
+      excerptChars: config.audit.excerptChars,
+    });
 
     this.server.setRequestHandler(ListToolsRequestSchema, async () => {
       await this.initialStart;
@@ -171,15 +188,25 @@ export class Gateway {
       const exposedName = params.name;
       if (gate && isWardenTool(exposedName)) {
         const token = params._meta?.progressToken;
-        return callWardenTool(gate, exposedName, params.arguments, {
-          clientName: this.server.getClientVersion()?.name,
-          signal: cancel.signal,
-          sendProgress:
-            token === undefined
-              ? undefined
-              : (progress) =>
-                  notify({ method: 'notifications/progress', params: { ...progress, progressToken: token } }),
-        });
+        const redact = wardenToolRedactor(this.options.policy.current);
+        return callWardenTool(
+          gate,
+          exposedName,
+          params.arguments,
+          {
+            clientName: this.server.getClientVersion()?.name,
+            signal: cancel.signal,
+            sendProgress:
+              token === undefined
+                ? undefined
+                : (progress) =>
+                    notify({
+                      method: 'notifications/progress',
+                      params: { ...progress, progressToken: token },
+                    }),
+          },
+          (text) => String(redact(text)),
+        );
       }
       const target = this.toolMap.get(exposedName);
       return pipeline({
@@ -216,9 +243,15 @@ export class Gateway {
           `unknown prompt "${request.params.name}"; list the prompts again`,
         );
       }
-      return (await target.connection
-        .request('prompts/get', { ...request.params, name: target.name }, { signal: extra.signal })
-        .catch((error: unknown) => Promise.reject(passOn(error)))) as never;
+      return (await guardedRead({
+        method: 'prompts/get',
+        server: target.server,
+        connection: target.connection,
+        exposedName: request.params.name,
+        args: { name: target.name, arguments: request.params.arguments ?? {} },
+        params: { ...request.params, name: target.name },
+        signal: extra.signal,
+      }).catch((error: unknown) => Promise.reject(passOn(error)))) as never;
     });
 
     this.server.setRequestHandler(ListResourcesRequestSchema, async () => {
@@ -249,9 +282,15 @@ export class Gateway {
           `no downstream server offers resource "${request.params.uri}"; list the resources again`,
         );
       }
-      return (await connection
-        .request('resources/read', request.params, { signal: extra.signal })
-        .catch((error: unknown) => Promise.reject(passOn(error)))) as never;
+      return (await guardedRead({
+        method: 'resources/read',
+        server: connection.name,
+        connection,
+        exposedName: request.params.uri,
+        args: { uri: request.params.uri },
+        params: request.params,
+        signal: extra.signal,
+      }).catch((error: unknown) => Promise.reject(passOn(error)))) as never;
     });
   }
 

@@ -14,6 +14,7 @@ import type {
 } from '../audit/types.js';
 import type { Principal } from '../config/schema.js';
 import { canonicalJson, createRedactor, sha256Hex } from '../redact/index.js';
+import { argumentProblem } from './argument-check.js';
 import { maskedValues, resultExcerpt } from './result-excerpt.js';
 import type { DownstreamConnection } from './downstream.js';
 import type { NamedEntry } from './naming.js';
@@ -77,6 +78,16 @@ export interface CallRequest {
 
 type Redact = (value: unknown) => unknown;
 
+/** Longest unknown tool name recorded and echoed whole (exposed names are at most 64 characters). */
+const MAX_SHOWN_NAME = 200;
+
+/** An unknown tool name as recorded and echoed: cut, with its length, when it is far longer than any real one. */
+function shownName(name: string): string {
+  return name.length > MAX_SHOWN_NAME
+    ? `${name.slice(0, MAX_SHOWN_NAME)}… (${name.length} characters)`
+    : name;
+}
+
 /** Text a model can read, as an error result. */
 function errorResult(text: string): CallToolResult {
   return { content: [{ type: 'text', text }], isError: true };
@@ -138,7 +149,7 @@ export function intentText(intent: CallIntentData, principalText: string, agentT
 }
 
 /** A rule that fired, as the intent records it (keys in sorted order). */
-function auditRule(match: RuleMatch): AuditRule {
+export function auditRule(match: RuleMatch): AuditRule {
   return {
     action: match.action,
     ...(match.file ? { file: match.file } : {}),
@@ -149,15 +160,20 @@ function auditRule(match: RuleMatch): AuditRule {
   };
 }
 
-/** Creates the call handler. Compiled state (redactor per policy version) is cached here, not per call. */
-export function createCallPipeline(deps: PipelineDeps): (request: CallRequest) => Promise<CallToolResult> {
+/** The redactor of a policy, built once per policy version (hot reload makes a new one). */
+export function redactorCache(): (policy: CompiledPolicy) => Redact {
   let redactorFor: { version: string; redact: Redact } | undefined;
-  const redactor = (policy: CompiledPolicy): Redact => {
+  return (policy) => {
     if (redactorFor?.version !== policy.version) {
       redactorFor = { version: policy.version, redact: createRedactor(policy.redaction) };
     }
     return redactorFor.redact;
   };
+}
+
+/** Creates the call handler. Compiled state (redactor per policy version) is cached here, not per call. */
+export function createCallPipeline(deps: PipelineDeps): (request: CallRequest) => Promise<CallToolResult> {
+  const redactor = redactorCache();
   const record = (type: string, requestId: string, data: Record<string, unknown>) =>
     deps.audit.append({ type, requestId, sessionId: deps.sessionId, data });
   /** A call refused as bad input: who asked is known even when what they asked for is not. */
@@ -178,11 +194,13 @@ export function createCallPipeline(deps: PipelineDeps): (request: CallRequest) =
 
     if (!request.target) {
       const { unavailable } = request;
+      // Security: the name is the agent's; a 3 MB one must not become 6 MB of log, or come back whole.
+      const name = shownName(request.exposedName);
       const reason = unavailable
-        ? `no tool "${request.exposedName}" is available: ${unavailable.why}`
-        : `unknown tool "${request.exposedName}": Warden exposes tools as <server>__<tool>; list the tools again to see what is available`;
+        ? `no tool "${name}" is available: ${unavailable.why}`
+        : `unknown tool "${name}": Warden exposes tools as <server>__<tool>; list the tools again to see what is available`;
       rejectCall(requestId, {
-        exposedName: request.exposedName,
+        exposedName: name,
         reason,
         ...(unavailable ? { unavailable: unavailable.server } : {}),
       });
@@ -195,6 +213,12 @@ export function createCallPipeline(deps: PipelineDeps): (request: CallRequest) =
       const reason = `invalid arguments for "${request.exposedName}": expected a JSON object`;
       rejectCall(requestId, { exposedName: request.exposedName, reason });
       return errorResult(reason);
+    }
+    const problem = argumentProblem(args);
+    if (problem !== undefined) {
+      const reason = `invalid arguments for "${request.exposedName}": ${problem}`;
+      rejectCall(requestId, { exposedName: request.exposedName, reason });
+      return errorResult(`Warden rejected this call: ${reason}. It was not run.`);
     }
     // The canonical text has the same characters as JSON.stringify's, in another key order: it gives the size and
     // the hash in one serialization.
@@ -377,7 +401,9 @@ export function createCallPipeline(deps: PipelineDeps): (request: CallRequest) =
       const message = jsonRpcErrorMessage(error);
       if (io.cancel.aborted) {
         deps.audit.append(
-          outcome('cancelled', { error: `cancelled by the client: ${String(io.cancel.reason ?? message)}` }),
+          outcome('cancelled', {
+            error: `cancelled by the client: ${String(redact(String(io.cancel.reason ?? message)))}`,
+          }),
         );
         throw error;
       }

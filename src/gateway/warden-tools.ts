@@ -53,12 +53,16 @@ function invalid(message: string): CallToolResult {
   return { content: [{ type: 'text', text: message }], isError: true };
 }
 
-/** Runs one of Warden's own tools. */
+/**
+ * Runs one of Warden's own tools. `redact` masks secrets in the agent's answer to a question before it is stored
+ * and shown to reviewers (the policy's redactor, as for arguments).
+ */
 export async function callWardenTool(
   gate: ApprovalGate,
   name: string,
   args: Record<string, unknown> | undefined,
   context: WaitContext,
+  redact: (text: string) => string = (text) => text,
 ): Promise<CallToolResult> {
   const id = args?.id;
   if (typeof id !== 'string' || id === '') return invalid(`${name} needs {"id": "<approval request id>"}.`);
@@ -66,5 +70,5 @@ export async function callWardenTool(
   const answer = args?.answer;
   if (typeof answer !== 'string' || answer.trim() === '')
     return invalid(`${REPLY_TOOL} needs a non-empty "answer".`);
-  return gate.reply(id, answer);
+  return gate.reply(id, redact(answer));
 }

@@ -124,11 +124,13 @@ describe('approvals end to end', () => {
 
     const reply = await setup.warden.client.callTool({
       name: 'warden__reply',
-      arguments: { id: pending.id, answer: 'staging only' },
+      arguments: { id: pending.id, answer: 'staging only, log in with password=hunter2' },
     });
     expect(reply.isError).toBeFalsy();
     const shown = await setup.api('GET', `/api/requests/${pending.id}`, TOKENS.bob);
-    expect(JSON.stringify(shown.json)).toContain('staging only');
+    // The answer is the agent's text: secrets in it are masked before reviewers or the log see it.
+    expect(JSON.stringify(shown.json)).toContain('staging only, log in with password=[REDACTED]');
+    expect(JSON.stringify(shown.json)).not.toContain('hunter2');
 
     const waiting = setup.warden.client.callTool(
       { name: 'warden__await_approval', arguments: { id: pending.id } },
@@ -146,6 +148,7 @@ describe('approvals end to end', () => {
     expect(types).toEqual(
       expect.arrayContaining(['approval.question', 'approval.answer', 'approval.approved']),
     );
+    expect(JSON.stringify(setup.warden.events())).not.toContain('hunter2');
   });
 
   it('needs two distinct reviewers for a quorum of two; one person counts once', async () => {

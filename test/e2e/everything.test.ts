@@ -80,6 +80,15 @@ describe('gateway in front of server-everything', () => {
     );
     const got = await warden.client.getPrompt({ name: exposed!.name, arguments: args });
     expect(got).toEqual(await direct.getPrompt({ name: simple.name, arguments: args }));
+    const events = await warden.callEvents(exposed!.name);
+    expect(events.map((e) => e.type)).toEqual(['call.intent', 'call.outcome']);
+    expect(events[0]!.data).toMatchObject({
+      server: 'every',
+      tool: 'prompts/get',
+      args: { name: simple.name, arguments: args },
+      action: 'allow',
+    });
+    expect(events[1]!.data).toMatchObject({ status: 'ok', isError: false });
   });
 
   it('passes resources through with their own URIs', async () => {
@@ -90,6 +99,15 @@ describe('gateway in front of server-everything', () => {
     expect(await warden.client.readResource({ uri: first.uri })).toEqual(
       await direct.readResource({ uri: first.uri }),
     );
+    const events = await warden.callEvents(first.uri);
+    expect(events.map((e) => e.type)).toEqual(['call.intent', 'call.outcome']);
+    expect(events[0]!.data).toMatchObject({
+      server: 'every',
+      tool: 'resources/read',
+      args: { uri: first.uri },
+    });
+    expect(events[1]!.data).toMatchObject({ status: 'ok' });
+    expect((events[1]!.data.resultBytes as number) > 0).toBe(true);
     const templates = await warden.client.listResourceTemplates();
     expect(templates.resourceTemplates).toEqual((await direct.listResourceTemplates()).resourceTemplates);
   });
@@ -101,5 +119,57 @@ describe('gateway in front of server-everything', () => {
     await expect(warden.client.getPrompt({ name: 'every__nope' })).rejects.toThrow(
       /^MCP error -32602: unknown prompt "every__nope"; list the prompts again$/,
     );
+  });
+});
+
+describe('resources and prompts under a policy', () => {
+  let warden: WardenHarness;
+  beforeAll(async () => {
+    warden = await startWarden({
+      servers: { every: { command: process.execPath, args: [EVERYTHING_SERVER, 'stdio'] } },
+      policy: [
+        'rules:',
+        '  - id: no-static-resources',
+        "    match: { tool: resources/read, args: { uri: { regex: '/architecture[.]md$' } } }",
+        '    risk: high',
+        '    action: deny',
+        '    reason: The architecture is off limits',
+        '  - id: prompts-need-a-human',
+        '    match: { tool: prompts/get }',
+        '    risk: high',
+        '    action: approve',
+        '  - id: allow-the-rest',
+        '    risk: low',
+        '    action: allow',
+      ].join('\n'),
+    });
+  });
+  afterAll(async () => {
+    await warden?.close();
+  });
+
+  it('refuses a resource the policy denies, and records the intent and the denial', async () => {
+    const { resources } = await warden.client.listResources();
+    const denied = resources.find((r) => r.uri.endsWith('/architecture.md'));
+    expect(denied).toBeDefined();
+    await expect(warden.client.readResource({ uri: denied!.uri })).rejects.toThrow(
+      `MCP error -32600: Warden denied reading resource "${denied!.uri}": The architecture is off limits (risk high, rule no-static-resources)`,
+    );
+    const events = await warden.callEvents(denied!.uri);
+    expect(events.map((e) => e.type)).toEqual(['call.intent', 'call.denied']);
+    expect(events[1]!.data).toMatchObject({
+      action: 'deny',
+      rules: ['no-static-resources', 'allow-the-rest'],
+    });
+  });
+
+  it('refuses, fail closed, a prompt that needs approval: prompts/get cannot wait for a human', async () => {
+    const { prompts } = await warden.client.listPrompts();
+    const name = prompts.find((p) => !(p.arguments ?? []).some((a) => a.required))!.name;
+    await expect(warden.client.getPrompt({ name })).rejects.toThrow(
+      /Warden denied prompt ".*": .*it needs human approval, and prompts\/get cannot wait for one, so it is refused/,
+    );
+    const events = await warden.callEvents(name);
+    expect(events.map((e) => e.type)).toEqual(['call.intent', 'call.denied']);
   });
 });

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   FIXTURE_SERVER,
   WARDEN_CLI,
+  readEvents,
   startWarden,
   tempDir,
   textOf,
@@ -85,6 +86,73 @@ describe('bad input', () => {
     await new Promise((r) => child.on('close', r));
     const lines = out.split('\n').filter(Boolean);
     for (const line of lines) expect(JSON.parse(line)).toHaveProperty('jsonrpc', '2.0');
+  });
+
+  it('rejects, and records, arguments that would not read the same to the policy, the log and the tool', async () => {
+    // Raw lines: an SDK client cannot send 1e400 (JSON.stringify writes Infinity as null).
+    const { configPath, dbPath } = writeConfig({ servers: { fx: fixture } });
+    const child = spawn(process.execPath, [WARDEN_CLI, 'serve', '--config', configPath], { stdio: 'pipe' });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    type Answer = { id?: number; result?: { isError?: boolean; content: Array<{ text: string }> } };
+    const answered = (id: number) =>
+      out
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as Answer)
+        .find((message) => message.id === id);
+    const answer = async (id: number) => {
+      await waitFor(() => answered(id) !== undefined);
+      return answered(id)!;
+    };
+    const call = (id: number, name: string, argsJson: string) =>
+      child.stdin.write(
+        `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":${JSON.stringify(name)},"arguments":${argsJson}}}\n`,
+      );
+    child.stdin.write(
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: {
+          protocolVersion: '2025-06-18',
+          capabilities: {},
+          clientInfo: { name: 'raw', version: '0' },
+        },
+      }) + '\n',
+    );
+    await answer(1);
+    child.stdin.write('{"jsonrpc":"2.0","method":"notifications/initialized"}\n');
+
+    call(2, 'fx__echo', '{"text":"hi","n":1e400}');
+    const huge = await answer(2);
+    expect(huge.result?.isError).toBe(true);
+    expect(huge.result?.content[0]?.text).toBe(
+      'Warden rejected this call: invalid arguments for "fx__echo": args.n is a number too large for JSON to carry (it reads as Infinity); send it as a string. It was not run.',
+    );
+
+    call(3, 'fx__echo', `${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`);
+    const deep = await answer(3);
+    expect(deep.result?.content[0]?.text).toMatch(
+      /^Warden rejected this call: invalid arguments for "fx__echo": args\.a\.a\.a.*… nests more than 64 levels deep/,
+    );
+
+    call(4, `fx__${'x'.repeat(3_000_000)}`, '{}');
+    const long = await answer(4);
+    const text = long.result?.content[0]?.text ?? '';
+    expect(text).toMatch(/^unknown tool "fx__x{196}… \(3000004 characters\)"/);
+    expect(text.length).toBeLessThan(400);
+
+    child.stdin.end();
+    await new Promise((r) => child.on('close', r));
+    const rejected = readEvents(dbPath).filter((e) => e.type === 'call.rejected');
+    expect(rejected.map((e) => String(e.data.reason).slice(0, 40))).toEqual([
+      'invalid arguments for "fx__echo": args.n',
+      'invalid arguments for "fx__echo": args.a',
+      `unknown tool "fx__${'x'.repeat(22)}`,
+    ]);
+    expect(JSON.stringify(rejected[2]!.data).length).toBeLessThan(1000);
+    expect(readEvents(dbPath).some((e) => e.type === 'call.intent')).toBe(false);
   });
 
   it('refuses to start on an invalid config, naming the key and the fix, with nothing on stdout', () => {

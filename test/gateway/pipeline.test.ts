@@ -125,6 +125,50 @@ describe('the call pipeline', () => {
     store.close();
   });
 
+  it("records a client's cancel reason redacted: the agent wrote it", async () => {
+    const store = openAuditStore(path.join(mkdtempSync(path.join(tmpdir(), 'warden-pipeline-')), 'audit.db'));
+    const writer = new AuditWriter(store, SILENT_LOGGER);
+    const handle = createCallPipeline({
+      policy: { current: compilePolicySources([{ file: '/p.yaml', text: POLICY }]) },
+      audit: writer,
+      principal: { id: 'alice@example.com' },
+      sessionId: 'session-1',
+      agent: () => ({}),
+      maxArgumentBytes: 65_536,
+      callTimeoutMs: 10_000,
+      excerptChars: 200,
+      logger: SILENT_LOGGER,
+    });
+    // A downstream that answers only by failing once the call is cancelled, as a lane does.
+    const connection = {
+      request: (_m: string, _p: unknown, options: { cancel: CallCancel }) =>
+        new Promise((_resolve, reject) => options.cancel.onCancel(() => reject(new Error('cancelled')))),
+    } as unknown as DownstreamConnection;
+    const cancel = new CallCancel();
+    const running = handle({
+      exposedName: 'fs__write_file',
+      target: {
+        server: 'fs',
+        name: 'write_file',
+        item: { name: 'write_file', inputSchema: { type: 'object' } },
+        connection,
+      },
+      args: { path: '/notes/a.md', content: '' },
+      meta: undefined,
+      cancel,
+      sendProgress: async () => undefined,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    cancel.cancel('stop: password=hunter2 ghp_abcdefghijklmnopqrstuvwxyz0123456789');
+    await expect(running).rejects.toThrow();
+    writer.close();
+    const outcome = [...store.events()].find((e) => e.type === 'call.outcome')!;
+    expect(outcome.data).toMatchObject({ status: 'cancelled' });
+    expect(String(outcome.data.error)).toMatch(/^cancelled by the client: stop: password=\[REDACTED\]/);
+    expect(JSON.stringify(outcome.data)).not.toMatch(/hunter2|ghp_abcdef/);
+    store.close();
+  });
+
   it('records calls under ids that sort in the order the calls came', async () => {
     const { store, writer, call } = pipelineWithLog();
     for (let i = 0; i < 5; i += 1) {
