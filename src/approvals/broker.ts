@@ -386,6 +386,17 @@ export class ApprovalBroker {
   }
 
   /**
+   * Pending or approved-but-not-run → abandoned (`approval.abandoned`): the gateway holding the call lets it go (an
+   * approval nobody collected in time, a gateway that stops), so it can never run. False when it is neither.
+   */
+  abandon(id: string, reason: string): boolean {
+    const at = this.now().toISOString();
+    const done = this.store.write(() => this.store.abandon(id, at, reason));
+    if (done) this.emit('approval.abandoned', id, { reason });
+    return done;
+  }
+
+  /**
    * Single use: true exactly once, for an approved request whose arguments hash to `argsHash`, and records
    * `approval.executing`. Anything else (pending, rejected, already consumed, other arguments, unknown) is false.
    * The gateway runs the call only after this returned true.
