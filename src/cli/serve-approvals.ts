@@ -68,6 +68,8 @@ export async function startApprovals(options: {
       heartbeatMs: settings.heartbeat,
       pollMs: settings.poll,
       reviewServiceGraceMs: settings.reviewServiceGrace,
+      maxHeldCalls: settings.maxHeldCalls,
+      collectGraceMs: settings.collectGrace,
     },
   });
   return {

@@ -70,8 +70,17 @@ export const approvalsSchema = settings(
     poll: duration('how often a waiting gateway checks for a decision').default(200),
     /** How long a gateway waits for a live review service before failing closed, in ms. */
     reviewServiceGrace: duration('how long to wait for a review service').default(3_000),
+    /** Most calls one gateway session holds for approval at once; beyond it, calls that need approval are denied. */
+    maxHeldCalls: z
+      .number({ error: expecting('a whole number of calls, e.g. 100') })
+      .int('must be a whole number')
+      .min(1, 'must be at least 1')
+      .max(10_000, 'must be at most 10000')
+      .default(100),
+    /** How long an approval stays collectable after it came in, even past the request's expiry, in ms. */
+    collectGrace: duration('how long an approved call waits to be collected').default(60_000),
   },
-  'a mapping of approval settings (defaultTimeout, defaultReviewers, holdLimits, heartbeat, poll, reviewServiceGrace)',
+  'a mapping of approval settings (defaultTimeout, defaultReviewers, holdLimits, heartbeat, poll, reviewServiceGrace, maxHeldCalls, collectGrace)',
 );
 
 export const reviewServiceSchema = settings(

@@ -324,7 +324,7 @@ export class ApprovalGate {
     const limit = this.settings.maxHeldCalls ?? DEFAULT_MAX_HELD_CALLS;
     if (this.held.size < limit) return undefined;
     return {
-      reason: `this session already holds ${this.held.size} calls waiting for approval, the most it keeps (limit ${limit} held calls per session)`,
+      reason: `this session already holds ${this.held.size} calls waiting for approval, the most it keeps (approvals.maxHeldCalls: ${limit})`,
       advice:
         `No approval was requested. Collect the decisions on the calls you made with warden__await_approval {"id":"…"}, ` +
         'or wait until reviewers decide or they expire, then make this call again.',

@@ -43,6 +43,8 @@ describe('approval config', () => {
         '  holdLimits: { claude-ai: 50s }',
         '  heartbeat: 2000',
         '  poll: 100ms',
+        '  maxHeldCalls: 20',
+        '  collectGrace: 5m',
         'review: { port: 0, inProcess: true }',
       ),
       {},
@@ -65,6 +67,8 @@ describe('approval config', () => {
       heartbeat: 2_000,
       poll: 100,
       reviewServiceGrace: 3_000,
+      maxHeldCalls: 20,
+      collectGrace: 300_000,
     });
     expect(config.review).toEqual({ host: '127.0.0.1', port: 0, inProcess: true });
   });
@@ -85,6 +89,8 @@ describe('approval config', () => {
       heartbeat: 5_000,
       poll: 200,
       reviewServiceGrace: 3_000,
+      maxHeldCalls: 100,
+      collectGrace: 60_000,
     });
     expect(config.review).toEqual({ host: '127.0.0.1', port: 3978, inProcess: false });
   });
@@ -134,6 +140,7 @@ describe('approval config', () => {
           '  defaultTimeout: 15 minutes',
           '  poll: 0',
           '  holdLimits: { claude-ai: 0s }',
+          '  maxHeldCalls: 2.5',
           'review: { port: 70000 }',
         ),
       ),
@@ -144,7 +151,8 @@ describe('approval config', () => {
       'warden.yaml:11:19: approvals.defaultTimeout: expected a duration such as 30s, 15m, 2h, or a whole number of milliseconds (how long reviewers have to decide)',
       'warden.yaml:12:9: approvals.poll: must be longer than 0',
       'warden.yaml:13:28: approvals.holdLimits.claude-ai: must be longer than 0 and at most 7 days',
-      'warden.yaml:14:17: review.port: must be at most 65535',
+      'warden.yaml:14:17: approvals.maxHeldCalls: must be a whole number',
+      'warden.yaml:15:17: review.port: must be at most 65535',
     ]);
   });
 

@@ -87,7 +87,7 @@ async function startRawWarden(state: string): Promise<RawWarden> {
   return raw;
 }
 
-const echo = (id: number, text: string) => ({
+const echo = (id: number | string, text: string) => ({
   jsonrpc: '2.0',
   id,
   method: 'tools/call',
@@ -169,6 +169,36 @@ describe('the wire layer end to end', () => {
       'the cancelled outcome',
     );
     expect(outcome.data.error).toMatch(/cancelled by the client: stop/);
+  });
+
+  it('refuses a tools/call whose id is in use by a call in flight, so a cancel still reaches the first', async () => {
+    const state = path.join(tempDir(), 'state.jsonl');
+    raw = await startRawWarden(state);
+    raw.send({
+      jsonrpc: '2.0',
+      id: 'dup',
+      method: 'tools/call',
+      params: { name: 'fx__hang', arguments: {} },
+    });
+    await waitForFixtureState(state, (events) => events.some((e) => e.event === 'call' && e.name === 'hang'));
+    raw.send(echo('dup', 'second'));
+    expect(await raw.answer('dup')).toEqual({
+      jsonrpc: '2.0',
+      id: 'dup',
+      error: {
+        code: -32600,
+        message:
+          'request id "dup" is already in use by a tools/call in flight; ids must be unique among requests in flight',
+      },
+    });
+    raw.send({
+      jsonrpc: '2.0',
+      method: 'notifications/cancelled',
+      params: { requestId: 'dup', reason: 'stop' },
+    });
+    await waitForFixtureState(state, (events) => events.some((e) => e.event === 'aborted'));
+    // The second call never ran.
+    expect(readFixtureState(state).filter((e) => e.event === 'call' && e.name === 'echo')).toHaveLength(0);
   });
 
   it('passes a cancel from the SDK client (AbortSignal) to the downstream tool, and the audit records it', async () => {

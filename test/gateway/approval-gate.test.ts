@@ -406,7 +406,7 @@ describe('the limit of held calls per session', () => {
     const refused = await t.call('echo', { text: 'three' });
     expect(refused.isError).toBe(true);
     expect(textOf(refused)).toMatch(
-      /^Warden denied this call: this session already holds 2 calls waiting for approval, the most it keeps \(limit 2 held calls per session\)\. It was not run\. No approval was requested\. Collect .*warden__await_approval/,
+      /^Warden denied this call: this session already holds 2 calls waiting for approval, the most it keeps \(approvals.maxHeldCalls: 2\)\. It was not run\. No approval was requested\. Collect .*warden__await_approval/,
     );
     expect(t.gate.heldIds()).toHaveLength(2);
     expect(t.fx.ran).toHaveLength(0);
@@ -417,7 +417,7 @@ describe('the limit of held calls per session', () => {
     expect(t.denial(refusedId)).toMatchObject({
       approval: 'failed',
       action: 'approve',
-      reason: expect.stringMatching(/limit 2 held calls per session/),
+      reason: expect.stringMatching(/approvals.maxHeldCalls: 2/),
     });
     expect(t.review.get(refusedId)).toBeUndefined();
 
@@ -433,7 +433,7 @@ describe('the limit of held calls per session', () => {
     const id = await t.park('echo', { text: 'approved, not collected' });
     t.approve(id);
     await sleep(100);
-    expect(textOf(await t.call('echo', { text: 'next' }))).toMatch(/limit 1 held calls per session/);
+    expect(textOf(await t.call('echo', { text: 'next' }))).toMatch(/approvals.maxHeldCalls: 1/);
     expect(textOf(await t.awaitApproval(id))).toBe('echo: approved, not collected');
     expect(textOf(await t.call('echo', { text: 'next' }))).toMatch(/^Approval pending/);
   });

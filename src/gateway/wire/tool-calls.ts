@@ -124,6 +124,16 @@ export function interceptToolCalls(
         transport.sendText(JSON.stringify({ jsonrpc: '2.0', id, error })).catch(report);
         return true;
       }
+      if (inFlight.has(id)) {
+        // Security: a second call under the same id would take the first one's place, and a cancel for that id
+        // would then never reach the first (an approval it holds could no longer be cancelled).
+        const error = {
+          code: ErrorCode.InvalidRequest,
+          message: `request id ${JSON.stringify(id)} is already in use by a tools/call in flight; ids must be unique among requests in flight`,
+        };
+        transport.sendText(JSON.stringify({ jsonrpc: '2.0', id, error })).catch(report);
+        return true;
+      }
       const cancel = new CallCancel();
       inFlight.set(id, cancel);
       const notify: ToolCallContext['notify'] = (notification) =>
