@@ -1,6 +1,7 @@
 // Secrets in a command line passed as a list of arguments, the way shell and exec tools take it (`["curl", "-u",
 // "admin:…"]`, `{"command": "mysql", "args": ["-p…"]}`): the flag is one item and its value the next, so no single
-// string shows both. The value is masked; the flag and the other arguments stay readable.
+// string shows both. The value is masked; the flag and the other arguments stay readable, and so does code given as
+// the value (`["--token", "$(vault read …)"]`: see secretParts).
 import { CURL_CLIENT_SOURCE, CURL_USER_FLAGS, MYSQL_CLIENT_SOURCE } from './command-flags.js';
 import { remember } from './key-names.js';
 import { DASH, EQUALS, MAX_KEY_LENGTH, isKeyChar } from './text-values.js';
@@ -45,7 +46,9 @@ export interface ArgvMasker {
 
 /**
  * Returns the argv masker. `isSecretFlag` tests a whole flag item (`--api-key`) by the key-name rule; `maskString`
- * masks the part of a value that is kept (the user of `user:password`). Masked:
+ * masks the part of a value that is kept (the user of `user:password`); `maskSecret(text, from)` masks `text` from
+ * `from` on as a secret (`marker` for a literal, code shown: see renderSecret) and keeps what comes before it as it is.
+ * Masked:
  * - the item after a flag item whose name is a secret key name (`--password`, `--api-key`, `-token`, `-pass`), unless
  *   it is empty or starts with `-` (the next flag), as in text; `--password=…` in one item is left to the string rules;
  * - after curl (named in an earlier item or in the command), the password of `user:password` given to `-u`, `-U`,
@@ -58,6 +61,7 @@ export interface ArgvMasker {
 export function createArgvMasker(
   isSecretFlag: (flag: string) => boolean,
   maskString: (text: string) => string,
+  maskSecret: (text: string, from: number) => string,
   marker: string,
 ): ArgvMasker {
   const mysqlClient = new RegExp(MYSQL_CLIENT_SOURCE);
@@ -75,8 +79,10 @@ export function createArgvMasker(
   const maskPassword = (item: string, at: number, masked: unknown): unknown => {
     const colon = item.indexOf(':', at);
     if (colon === -1 || colon + 1 === item.length) return masked;
+    const password = maskSecret(item, colon + 1);
+    if (password === item) return masked;
     const user = item.slice(0, colon + 1);
-    return (masked === item ? user : maskString(user)) + marker;
+    return (masked === item ? user : maskString(user)) + password.slice(colon + 1);
   };
 
   const mask = (items: readonly unknown[], copy: unknown[], command?: string): void => {
@@ -104,7 +110,7 @@ export function createArgvMasker(
       if (letter === LOWER_P && item.length > 2 && item.charCodeAt(2) !== DASH) {
         clientsBefore(i);
         if (mysql) {
-          copy[i] = `-p${marker}`;
+          copy[i] = maskSecret(item, 2);
           continue;
         }
       }
@@ -125,7 +131,7 @@ export function createArgvMasker(
       if (nameEnd !== item.length || !isSecretFlag(item) || i + 1 === items.length) continue;
       const next = items[i + 1];
       if (typeof next === 'string' && (next.length === 0 || startsFlag(next))) continue;
-      copy[i + 1] = marker;
+      copy[i + 1] = typeof next === 'string' ? maskSecret(next, 0) : marker;
       i += 1;
     }
   };

@@ -1,6 +1,7 @@
 // Passwords in command-line flags that only some clients give that meaning: mysql's `-p<password>` and curl's
 // `-u user:password`. Elsewhere `-p` is a port or "make parents" and `-u` a user id (`docker run -u 1000:1000`), so
 // the flag counts only after the client is named earlier in the same command.
+import type { ShellCode } from './shell-code.js';
 import { DASH, EQUALS, type Span, isSpace, skipBlanks, startsWord, valueSpan } from './text-values.js';
 
 /** The clients whose `-p` takes the password glued to it (`mysqldump`, `mariadb-dump` too). */
@@ -27,14 +28,15 @@ export interface CommandFlags {
 }
 
 /**
- * Returns a reader of client-bound flags: compiled once, then called once per text that has a candidate flag. Each
- * client search walks the text once however many flags it holds, so the cost stays linear.
+ * Returns a reader of client-bound flags: compiled once, then called once per text that has a candidate flag, with the
+ * text's code reader (values are read as valueSpan reads them). Each client search walks the text once however many
+ * flags it holds, so the cost stays linear.
  */
-export function createCommandFlagReader(): (text: string) => CommandFlags {
+export function createCommandFlagReader(): (text: string, code: ShellCode) => CommandFlags {
   const mysqlClient = new RegExp(MYSQL_CLIENT_SOURCE, 'g');
   const curlClient = new RegExp(CURL_CLIENT_SOURCE, 'g');
   const commandEnd = new RegExp(COMMAND_END_SOURCE, 'g');
-  return (text) => {
+  return (text, code) => {
     let lastMysql: ((index: number) => number) | undefined;
     let lastCurl: ((index: number) => number) | undefined;
     let lastEnd: ((index: number) => number) | undefined;
@@ -51,12 +53,12 @@ export function createCommandFlagReader(): (text: string) => CommandFlags {
           return undefined;
         const client = (lastMysql ??= lastMatchBefore(text, mysqlClient))(index);
         if (client === -1 || client <= endBefore(index)) return undefined;
-        return valueSpan(text, index + 2, false, false);
+        return valueSpan(text, index + 2, false, false, code);
       },
       curlShortCredentials(index) {
         if (!startsWord(text, index)) return undefined;
         const at = skipBlanks(text, index + 2);
-        return at < text.length && inCurl(index) ? password(text, at) : undefined;
+        return at < text.length && inCurl(index) ? password(text, at, code) : undefined;
       },
       curlLongCredentials(index) {
         if (!startsWord(text, index)) return undefined;
@@ -65,18 +67,24 @@ export function createCommandFlagReader(): (text: string) => CommandFlags {
         const after = index + flag.length;
         const at = text.charCodeAt(after) === EQUALS ? after + 1 : skipBlanks(text, after);
         if (at === after || !inCurl(index)) return undefined;
-        return password(text, at);
+        return password(text, at, code);
       },
     };
   };
 }
 
-/** In the `user:password` value at `at`, the password (after the first `:`), or undefined when it has none. */
-function password(text: string, at: number): Span | undefined {
-  const value = valueSpan(text, at, true, false);
+/**
+ * In the `user:password` value at `at`, the password (after the first `:` outside code: the user of `-u "$(id -un):…"`
+ * is code), or undefined when it has none.
+ */
+function password(text: string, at: number, code: ShellCode): Span | undefined {
+  const value = valueSpan(text, at, true, false, code);
   if (value === undefined) return undefined;
   let colon = value.start;
-  while (colon < value.end && text.charCodeAt(colon) !== COLON) colon += 1;
+  while (colon < value.end && text.charCodeAt(colon) !== COLON) {
+    const close = code.endOf(colon);
+    colon = close === -1 ? colon + 1 : close;
+  }
   return colon + 1 < value.end ? { start: colon + 1, end: value.end } : undefined;
 }
 

@@ -44,10 +44,12 @@ export const AWS_ACCESS_KEY_ID: RegExp = /(?:AKIA|ASIA)(?<![A-Za-z0-9].{4})[0-9A
 /** Token shapes masked inside every string, by name (the names are for docs and tests). */
 export const BUILTIN_SECRET_PATTERNS: readonly { name: string; pattern: RegExp }[] = [
   {
-    // Ends at the END line, or at the end of the text when the block was cut (an excerpt): fail closed.
+    // Ends at the END line, or at the end of the text when the block was cut (an excerpt): fail closed. Security: or
+    // before the first `;`, `&`, `|`, `<`, `>`, `(`, `)`, `$` or backtick, which no key block holds in any encoding
+    // (PEM, JSON, YAML, quoted in code), so a BEGIN line cannot hide the shell code written after it.
     name: 'pem-private-key',
     pattern:
-      /-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|$)/,
+      /-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----[^;&|<>()$`]*?(?:-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|$|(?=[;&|<>()$`]))/,
   },
   // The lookbehind (instead of \b) starts a match only at the start of a token run: with \b, `eyJ-eyJ-eyJ-…` would
   // rescan the run from every `eyJ` (quadratic). For the same reason `_eyJ…` is not masked.

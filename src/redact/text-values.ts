@@ -1,5 +1,6 @@
 // Reading keys and values inside text by character code: where a value starts and ends, quoted or bare. Shared by
 // the assignment scanner and the command-line flags; plain loops, so every character is read a bounded number of times.
+import type { ShellCode } from './shell-code.js';
 
 /** Where the masked part of a value starts and ends (end exclusive). */
 export interface Span {
@@ -33,35 +34,61 @@ export const APOSTROPHE = 39;
 export const COMMA = 44;
 export const DASH = 45;
 const SEMICOLON = 59;
+const LESS = 60;
 export const EQUALS = 61;
+const GREATER = 62;
 export const BACKSLASH = 92;
+const PIPE = 124;
 
 /**
  * The part of the value starting at `at` to mask, or undefined when there is none. A quoted value is its inside (up
- * to the closing quote or the end of the line); a bare one ends at a blank, a quote, `&`, `;` or a comma before a
- * blank, or at the end of the line when `toLineEnd` (cookies). An HTTP auth scheme (`Basic …`) is part of the value.
- * After a flag (`afterFlag`), a value starting with `-` is the next flag, not a value.
+ * to the closing quote or the end of the line); a bare one ends where an unquoted shell word ends: at a blank, a quote,
+ * `&`, `;`, `|`, `<` or `>` (what follows is another command, a pipe or a redirection, never the secret), or at a
+ * comma before a blank. A cookie header (`cookie`) runs on over `; name=` to its next cookie. An HTTP auth scheme
+ * (`Basic …`) is part of the value. After a flag (`afterFlag`), a value starting with `-` is the next flag.
+ *
+ * Code (`$(…)`, backticks, `<(…)`, `>(…)`; see readShellCode) is read whole, in a bare value and in double quotes,
+ * wherever it closes: `token=$(curl a | sh)x` is one value, which the caller then shows rather than masks.
  */
 export function valueSpan(
   text: string,
   at: number,
   afterFlag: boolean,
-  toLineEnd: boolean,
+  cookie: boolean,
+  code: ShellCode,
 ): Span | undefined {
   const first = text.charCodeAt(at);
-  if (first === QUOTE || first === APOSTROPHE) return quoted(text, at + 1, first);
+  if (first === QUOTE || first === APOSTROPHE) return quoted(text, at + 1, first, code);
   if (first === BACKSLASH && text.charCodeAt(at + 1) === QUOTE) return escapedQuoted(text, at + 2);
-  if (Number.isNaN(first) || endsBare(first) || first === EQUALS || (afterFlag && first === DASH))
+  if (
+    code.endOf(at) === -1 &&
+    (Number.isNaN(first) || endsBare(first) || first === EQUALS || (afterFlag && first === DASH))
+  )
     return undefined;
-  let end = afterScheme(text, at);
+  let end = cookie ? at : afterScheme(text, at);
   while (end < text.length) {
-    const code = text.charCodeAt(end);
-    if (toLineEnd ? endsLine(code) : endsBare(code)) break;
-    // `token: x, user: y`: a comma and a blank separate; a comma inside a value is kept in it.
-    if (code === COMMA && !toLineEnd && (end + 1 === text.length || isSpace(text.charCodeAt(end + 1)))) break;
+    const close = code.endOf(end);
+    if (close !== -1) {
+      end = close;
+      continue;
+    }
+    const char = text.charCodeAt(end);
+    if (cookie) {
+      // Security: `Cookie: a=1; curl … | sh` ends at the `;`, which no cookie follows.
+      const next = char === SEMICOLON ? skipBlanks(text, end + 1) : end;
+      if (next !== end && startsCookie(text, next)) {
+        end = next;
+        continue;
+      }
+      if (endsBare(char)) break;
+    } else {
+      if (endsBare(char)) break;
+      // `token: x, user: y`: a comma and a blank separate; a comma inside a value is kept in it.
+      if (char === COMMA && (end + 1 === text.length || isSpace(text.charCodeAt(end + 1)))) break;
+    }
     end += 1;
   }
-  return { start: at, end };
+  return end > at ? { start: at, end } : undefined;
 }
 
 /** The length of the quote opening a value at `at`: 1 for `"` or `'`, 2 for `\"`, 0 when the value is bare. */
@@ -71,10 +98,18 @@ export function quoteLength(text: string, at: number): number {
   return first === BACKSLASH && text.charCodeAt(at + 1) === QUOTE ? 2 : 0;
 }
 
-/** A value in quotes: up to the closing quote (skipping backslash escapes) or the end of the line. */
-function quoted(text: string, start: number, quote: number): Span | undefined {
+/**
+ * A value in quotes: up to the closing quote (skipping backslash escapes) or the end of the line. In double quotes,
+ * code is read whole (`"$(vault read -field=x "a/b")"`), as the shell reads it.
+ */
+function quoted(text: string, start: number, quote: number, shell: ShellCode): Span | undefined {
   let end = start;
   while (end < text.length) {
+    const close = quote === QUOTE ? shell.endOf(end) : -1;
+    if (close !== -1) {
+      end = close;
+      continue;
+    }
     const code = text.charCodeAt(end);
     if (code === quote || code === LF || code === CR) break;
     end += code === BACKSLASH ? 2 : 1;
@@ -96,7 +131,7 @@ function escapedQuoted(text: string, start: number): Span | undefined {
 }
 
 /** Where the credentials start when the value opens with an HTTP auth scheme and blanks (`Basic …`), else `at`. */
-function afterScheme(text: string, at: number): number {
+export function afterScheme(text: string, at: number): number {
   let end = at;
   while (end < text.length && end - at <= 16 && isSchemeChar(text.charCodeAt(end))) end += 1;
   if (end === at || !isBlank(text.charCodeAt(end))) return at;
@@ -150,12 +185,23 @@ export function isSpace(code: number): boolean {
   return code === SPACE || code === TAB || code === LF || code === CR || code === 11 || code === 12;
 }
 
-/** Characters that end an unquoted value. */
+/** Characters that end an unquoted value: blanks, quotes, and the shell's `&`, `;`, `|`, `<` and `>`. */
 function endsBare(code: number): boolean {
-  return isSpace(code) || code === QUOTE || code === APOSTROPHE || code === AMPERSAND || code === SEMICOLON;
+  return (
+    isSpace(code) ||
+    code === QUOTE ||
+    code === APOSTROPHE ||
+    code === AMPERSAND ||
+    code === SEMICOLON ||
+    code === PIPE ||
+    code === LESS ||
+    code === GREATER
+  );
 }
 
-/** Characters that end an unquoted cookie header, whose cookies are separated by `; `. */
-function endsLine(code: number): boolean {
-  return code === LF || code === CR || code === QUOTE || code === APOSTROPHE;
+/** True when a cookie (`name=`, a name of up to MAX_KEY_LENGTH key characters) starts at `at`. */
+function startsCookie(text: string, at: number): boolean {
+  let end = at;
+  while (end < text.length && end - at < MAX_KEY_LENGTH && isKeyChar(text.charCodeAt(end))) end += 1;
+  return end > at && text.charCodeAt(end) === EQUALS;
 }
