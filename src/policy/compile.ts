@@ -40,6 +40,8 @@ export interface CompileOptions {
    * for the test that proves them.
    */
   proveShipped?: boolean;
+  /** recheck's limit per pattern (default REGEX_CHECK_TIMEOUT_MS); a pattern not proven in time is refused. */
+  regexTimeoutMs?: number;
 }
 
 /** sha256 (hex) over each file's base name and text, in order: the `policyVersion` stamped on every verdict. */
@@ -237,7 +239,10 @@ export function compilePolicySources(
 
   // Every regex of every file is checked in one batch (several at a time): see checkRegexSafety.
   const pending = results.flatMap((result) => result.pending);
-  const verdicts = checkRegexSafety(pending, options.regexCache, { proveShipped: options.proveShipped ?? false });
+  const verdicts = checkRegexSafety(pending, options.regexCache, {
+    proveShipped: options.proveShipped ?? false,
+    ...(options.regexTimeoutMs !== undefined ? { timeoutMs: options.regexTimeoutMs } : {}),
+  });
   verdicts.forEach((verdict, index) => {
     if (!verdict.safe) pending[index]!.report(verdict.code, verdict.message);
   });

@@ -65,7 +65,7 @@ function display(source: string, flags: string): string {
 }
 
 /** recheck's answer for one pattern, as a verdict the operator can act on. */
-function verdictOf(request: RegexSafetyRequest, outcome: RecheckOutcome): RegexSafety {
+function verdictOf(request: RegexSafetyRequest, outcome: RecheckOutcome, timeoutMs: number): RegexSafety {
   const shown = display(request.source, request.flags);
   if ('error' in outcome) {
     return {
@@ -90,7 +90,7 @@ function verdictOf(request: RegexSafetyRequest, outcome: RecheckOutcome): RegexS
       const error = diagnostics.error;
       const detail =
         error.kind === 'timeout'
-          ? `the check did not finish within ${REGEX_CHECK_TIMEOUT_MS / 1000} s`
+          ? `the check did not finish within ${timeoutMs / 1000} s`
           : 'message' in error
             ? `${error.kind}: ${error.message}`
             : error.kind;
@@ -113,7 +113,10 @@ function verdictOf(request: RegexSafetyRequest, outcome: RecheckOutcome): RegexS
 export function checkRegexSafety(
   requests: readonly RegexSafetyRequest[],
   cache?: RegexCheckCache,
-  { proveShipped = false }: { proveShipped?: boolean } = {},
+  {
+    proveShipped = false,
+    timeoutMs = REGEX_CHECK_TIMEOUT_MS,
+  }: { proveShipped?: boolean; timeoutMs?: number } = {},
 ): RegexSafety[] {
   const keys = requests.map((request) => regexCheckKey(request.source, request.flags));
   const toCheck = new Map<string, RegexSafetyRequest>();
@@ -122,10 +125,10 @@ export function checkRegexSafety(
     if (!proveShipped && SHIPPED_SAFE_REGEX_KEYS.has(key)) return;
     if (!cache?.has(key) && !toCheck.has(key)) toCheck.set(key, request);
   });
-  const outcomes = recheckBatchSync([...toCheck.values()], { timeoutMs: REGEX_CHECK_TIMEOUT_MS });
+  const outcomes = recheckBatchSync([...toCheck.values()], { timeoutMs });
   const verdicts = new Map<string, RegexSafety>();
   [...toCheck].forEach(([key, request], index) => {
-    const verdict = verdictOf(request, outcomes[index] ?? { error: 'no answer' });
+    const verdict = verdictOf(request, outcomes[index] ?? { error: 'no answer' }, timeoutMs);
     verdicts.set(key, verdict);
     if (verdict.safe) cache?.add(key);
   });
